@@ -1,0 +1,9 @@
+module github.com/fleetrelay/fleetrelay/forwarder
+
+go 1.26.0
+
+replace (
+	github.com/fleetrelay/fleetrelay/wal => ../wal
+	github.com/fleetrelay/fleetrelay/protos => ../protos
+	github.com/fleetrelay/fleetrelay/shared => ../shared
+)
