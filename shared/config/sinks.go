@@ -45,6 +45,3 @@ type LoggerConfig struct {
 	// Verbose wraps each value with its type name, as the reference does.
 	Verbose bool `json:"verbose"`
 }
-
-// ForwarderConfig is fleetrelay's `forwarder` section (not in the reference).
-type ForwarderConfig struct{}
