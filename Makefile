@@ -30,9 +30,11 @@ fmt:
 fmt-check:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-## lint: vet + gofmt + staticcheck (pinned in shared/go.mod as a tool)
+## lint: gofmt + go vet + staticcheck (pinned by the tool directive in tools/go.mod)
 lint: fmt-check vet
-	cd shared && $(GO) tool staticcheck $(PKGS:./%=../%)
+	@mkdir -p bin
+	cd tools && GOWORK=off $(GO) build -o ../bin/staticcheck honnef.co/go/tools/cmd/staticcheck
+	bin/staticcheck $(PKGS)
 
 ## generate: regenerate protobuf Go code with pinned tools (protoc from Debian, protoc-gen-go from protos/go.mod)
 generate:
