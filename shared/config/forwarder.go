@@ -23,9 +23,10 @@ type ForwarderConfig struct {
 	// BatchLingerMs is how long a partly filled batch waits for more records
 	// before it is sent.
 	BatchLingerMs int `json:"batch_linger_ms,omitempty"`
-	// MaxInFlightBatches is how many batches of one (sink, partition) may be
-	// awaiting the datastore at once.
-	MaxInFlightBatches int `json:"max_in_flight_batches,omitempty"`
+	// PrefetchBatches is how many batches of one (sink, partition) the WAL
+	// reader builds ahead while the current one is being written. Writes of
+	// one (sink, partition) are sequential, which keeps per-VIN order.
+	PrefetchBatches int `json:"prefetch_batches,omitempty"`
 	// Retry is the backoff between attempts of a failed batch. There is no
 	// maximum elapsed time: the WAL is the buffer and retries never give up.
 	Retry RetryConfig `json:"retry"`
@@ -67,9 +68,9 @@ const (
 	// DefaultBatchLingerMs keeps delivery latency low while letting a busy
 	// partition fill its batches.
 	DefaultBatchLingerMs = 20
-	// DefaultMaxInFlightBatches lets the next batch be built and sent while
-	// the previous one awaits its confirmation.
-	DefaultMaxInFlightBatches = 4
+	// DefaultPrefetchBatches lets the next batches be read and decoded while
+	// the current one awaits its confirmation.
+	DefaultPrefetchBatches = 4
 	// DefaultRetryInitialIntervalMs retries a transient failure quickly.
 	DefaultRetryInitialIntervalMs = 200
 	// DefaultRetryMaxIntervalMs bounds how late a recovered datastore is
@@ -94,7 +95,7 @@ func (c ForwarderConfig) WithDefaults() ForwarderConfig {
 	setInt(&c.BatchMaxRecords, DefaultBatchMaxRecords)
 	setInt(&c.BatchMaxBytes, DefaultBatchMaxBytes)
 	setInt(&c.BatchLingerMs, DefaultBatchLingerMs)
-	setInt(&c.MaxInFlightBatches, DefaultMaxInFlightBatches)
+	setInt(&c.PrefetchBatches, DefaultPrefetchBatches)
 	setInt(&c.PartitionRebalanceIntervalMs, DefaultPartitionRebalanceIntervalMs)
 	setInt(&c.StatusIntervalMs, DefaultStatusIntervalMs)
 	setInt(&c.ShutdownTimeoutMs, DefaultShutdownTimeoutMs)
@@ -130,7 +131,7 @@ func (c *ForwarderConfig) Validate() error {
 		nonNegative("forwarder.batch_max_records", c.BatchMaxRecords),
 		nonNegative("forwarder.batch_max_bytes", c.BatchMaxBytes),
 		nonNegative("forwarder.batch_linger_ms", c.BatchLingerMs),
-		nonNegative("forwarder.max_in_flight_batches", c.MaxInFlightBatches),
+		nonNegative("forwarder.prefetch_batches", c.PrefetchBatches),
 		nonNegative("forwarder.partition_rebalance_interval_ms", c.PartitionRebalanceIntervalMs),
 		nonNegative("forwarder.status_interval_ms", c.StatusIntervalMs),
 		nonNegative("forwarder.shutdown_timeout_ms", c.ShutdownTimeoutMs),
