@@ -4,4 +4,16 @@ go 1.26.0
 
 tool google.golang.org/protobuf/cmd/protoc-gen-go
 
-require google.golang.org/protobuf v1.36.11 // indirect
+require (
+	github.com/fleetrelay/fleetrelay/shared v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.11.1
+	google.golang.org/protobuf v1.36.11
+)
+
+require (
+	github.com/davecgh/go-spew v1.1.1 // indirect
+	github.com/pmezard/go-difflib v1.0.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)
+
+replace github.com/fleetrelay/fleetrelay/shared => ../shared
