@@ -213,9 +213,14 @@ func LoadCA(l Layout) (*Authority, error) {
 
 // LoadVehicle reads the client certificate of one vehicle.
 func LoadVehicle(l Layout, vin string) (tls.Certificate, error) {
-	pair, err := tls.LoadX509KeyPair(l.VehicleCert(vin), l.VehicleKey(vin))
+	return LoadKeyPair(l.VehicleCert(vin), l.VehicleKey(vin))
+}
+
+// LoadKeyPair reads a PEM certificate (chain) and its private key.
+func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("devpki: load vehicle %s: %w", vin, err)
+		return tls.Certificate{}, fmt.Errorf("devpki: load key pair %s: %w", certFile, err)
 	}
 	return pair, nil
 }
