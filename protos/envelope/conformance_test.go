@@ -28,11 +28,11 @@ const (
 type answerKind int
 
 const (
-	answerAck          answerKind = iota // ack with the frame's txid and topic
-	answerError                          // error frame with the frame's txid
-	answerErrorNoTxID                    // error frame with an empty txid
-	answerAckTwiceNoTopic                // two acks with the txid (if any), empty topic
-	answerNone                           // no frame at all
+	answerAck             answerKind = iota // ack with the frame's txid and topic
+	answerError                             // error frame with the frame's txid
+	answerErrorNoTxID                       // error frame with an empty txid
+	answerAckTwiceNoTopic                   // two acks with the txid (if any), empty topic
+	answerNone                              // no frame at all
 )
 
 // knownCase is what a recorded case's frames contain and how they were answered.
