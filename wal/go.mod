@@ -1,3 +1,21 @@
 module github.com/fleetrelay/fleetrelay/wal
 
 go 1.26.0
+
+require (
+	github.com/fsnotify/fsnotify v1.9.0
+	github.com/stretchr/testify v1.12.1
+	github.com/tidwall/wal v1.2.1
+	go.opentelemetry.io/otel v1.47.0
+	go.opentelemetry.io/otel/metric v1.47.0
+	golang.org/x/sys v0.49.0
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/tidwall/gjson v1.10.2 // indirect
+	github.com/tidwall/match v1.1.1 // indirect
+	github.com/tidwall/pretty v1.2.0 // indirect
+	github.com/tidwall/tinylru v1.1.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+)

@@ -1,0 +1,29 @@
+// Package wal is fleetrelay's durable write-ahead log: the gateway appends
+// every vehicle record to it before acknowledging the vehicle, and forwarder
+// processes tail it and deliver it to the datastores.
+//
+// A log directory holds N partitions, each a github.com/tidwall/wal log of
+// segment files, plus meta.json, a LOCK file and per-consumer cursors (see
+// FORMAT.md for the layout). What this package adds around tidwall/wal:
+//
+//   - Group commit: concurrent Append calls share one WriteBatch and one
+//     fsync per partition; Append returns only once its record is durable.
+//   - Integrity: every entry carries a frame with a format version, a
+//     CRC-32C, its index and its append time; every read verifies it and
+//     reports damage as a *CorruptionError, never as data.
+//   - Crash recovery: Open cuts a torn, partial or zero-filled tail (keeping
+//     a .broken copy) before tidwall/wal opens the partition, and refuses to
+//     open when damage is followed by valid entries.
+//   - One writer: an flock(2) on <dir>/LOCK; a second writer gets ErrLocked.
+//   - Tailing from other processes: Tailer and Reader parse the segment
+//     files themselves and deliver only entries the writer has fsynced (its
+//     published watermark), following appends via fsnotify and polling.
+//   - Cursors: durable per-consumer positions, written atomically.
+//   - Retention and a disk budget: segments are deleted only when every
+//     registered consumer has passed them; at the budget Append fails with
+//     ErrFull unless the DropOldest policy is chosen.
+//
+// Durability promise: a record whose Append returned nil survives a crash of
+// the process or of the machine, provided the disk honours fsync. Records
+// whose Append did not return nil may or may not be present after a crash.
+package wal

@@ -1,0 +1,186 @@
+package wal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Position is the place of an appended record: its partition and its index
+// in that partition (indexes start at 1 and are contiguous).
+type Position struct {
+	Partition int
+	Index     uint64
+}
+
+// Entry is one record read back from the log.
+type Entry struct {
+	Index      uint64
+	AppendedAt time.Time
+	// Data is the record. It aliases the reader's buffer and is valid until
+	// the next call on the reader that returned it.
+	Data []byte
+}
+
+// Log is the writer of a log directory. One Log per directory may exist
+// across all processes (an OS lock enforces it). Its methods are safe for
+// concurrent use.
+type Log struct {
+	dir     string
+	opts    Options
+	log     *slog.Logger
+	lock    *dirLock
+	parts   []*partition
+	metrics *metrics
+	used    atomic.Int64 // bytes of all segment files
+
+	mu     sync.RWMutex // guards closed against Append's enqueue
+	closed bool
+
+	retainMu sync.Mutex // serializes retention passes
+	lag      lagTable
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// Open opens or creates the log in dir as its exclusive writer. It takes
+// the directory lock (ErrLocked if another writer holds it), checks
+// meta.json, repairs a torn tail in each partition (see FORMAT.md) and
+// starts one committer per partition. A damaged entry that is not at the
+// tail makes Open fail with a *CorruptionError.
+func Open(dir string, opts Options) (*Log, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("wal: create %s: %w", dir, err)
+	}
+	lock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{dir: dir, opts: opts, log: opts.Logger, lock: lock, stop: make(chan struct{})}
+	if err := l.open(); err != nil {
+		return nil, errors.Join(err, l.closeParts(), lock.unlock())
+	}
+	l.start()
+	return l, nil
+}
+
+func (l *Log) open() error {
+	meta, created, err := loadOrCreateMeta(l.dir, l.opts.Partitions)
+	if err != nil {
+		return err
+	}
+	for i := range meta.Partitions {
+		p, err := openPartition(l.dir, i, l.opts, &l.used)
+		if err != nil {
+			return fmt.Errorf("wal: open partition %d of %s: %w", i, l.dir, err)
+		}
+		l.parts = append(l.parts, p)
+		l.used.Add(p.diskBytes)
+	}
+	if created {
+		if err := writeMeta(l.dir, meta); err != nil {
+			return fmt.Errorf("wal: %w", err)
+		}
+	}
+	l.metrics, err = newMetrics(l.opts.MeterProvider, l)
+	return err
+}
+
+func (l *Log) start() {
+	for _, p := range l.parts {
+		l.wg.Go(func() { p.run(l.stop, l.metrics) })
+	}
+	l.wg.Go(l.retentionLoop)
+}
+
+// Partitions returns the number of partitions.
+func (l *Log) Partitions() int { return len(l.parts) }
+
+// Dir returns the log directory.
+func (l *Log) Dir() string { return l.dir }
+
+// Append writes a record to partition PartitionFor(key, Partitions()) and
+// returns its position once the record is durable (fsynced, together with
+// the records appended concurrently). data is copied; the caller may reuse
+// it when Append returns. If ctx ends first, Append returns ctx.Err() and the
+// record may or may not be in the log. At the disk budget it returns ErrFull
+// (with the RejectNew policy); after Close, ErrClosed.
+func (l *Log) Append(ctx context.Context, key, data []byte) (Position, error) {
+	p := l.parts[PartitionFor(key, len(l.parts))]
+	size := int64(frameHeaderSize + len(data) + 10)
+	if err := l.reserve(size); err != nil {
+		return Position{Partition: p.id}, err
+	}
+	r := newRequest(data)
+	if err := l.enqueue(p, r); err != nil {
+		return Position{Partition: p.id}, err
+	}
+	select {
+	case <-r.done:
+		if r.err != nil {
+			return Position{Partition: p.id}, r.err
+		}
+		return Position{Partition: p.id, Index: r.index}, nil
+	case <-ctx.Done():
+		return Position{Partition: p.id}, ctx.Err()
+	}
+}
+
+func (l *Log) enqueue(p *partition, r *request) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return ErrClosed
+	}
+	return p.enqueue(r)
+}
+
+// reserve checks the disk budget for size more bytes, deleting the oldest
+// segments first under the DropOldest policy.
+func (l *Log) reserve(size int64) error {
+	budget := l.opts.DiskBudgetBytes
+	if budget <= 0 || l.used.Load()+size <= budget {
+		return nil
+	}
+	if l.opts.Overflow == DropOldest {
+		l.dropOldest(budget - size)
+		if l.used.Load()+size <= budget {
+			return nil
+		}
+	}
+	l.metrics.full.Add(context.Background(), 1)
+	return fmt.Errorf("%w: %d of %d bytes used", ErrFull, l.used.Load(), budget)
+}
+
+// Close commits the records already queued, stops the committers and the
+// retention pass, closes the files and releases the lock. Appends after
+// Close fail with ErrClosed. Close is safe to call more than once.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	close(l.stop)
+	l.wg.Wait()
+	return errors.Join(l.metrics.unregister(), l.closeParts(), l.lock.unlock())
+}
+
+func (l *Log) closeParts() error {
+	var errs []error
+	for _, p := range l.parts {
+		errs = append(errs, p.close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,95 @@
+package wal
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func openTest(t *testing.T, dir string, opts Options) *Log {
+	t.Helper()
+	l, err := Open(dir, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+func readAll(t *testing.T, dir string, partition int) []Entry {
+	t.Helper()
+	r, err := OpenReader(dir, partition, 0)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, r.Close()) }()
+	var out []Entry
+	for {
+		e, err := r.Next()
+		if err != nil {
+			require.ErrorIs(t, err, io.EOF)
+			return out
+		}
+		e.Data = append([]byte(nil), e.Data...)
+		out = append(out, e)
+	}
+}
+
+func TestAppendReopenRead(t *testing.T) {
+	tests := []struct {
+		name       string
+		partitions int
+		segment    int64
+		records    int
+	}{
+		{name: "one_partition", partitions: 1, records: 100},
+		{name: "four_partitions_small_segments", partitions: 4, segment: 512, records: 400},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			opts := Options{Partitions: tc.partitions, SegmentSize: tc.segment, NoSync: true}
+			l := openTest(t, dir, opts)
+			want := appendConcurrently(t, l, tc.records, 8)
+			require.NoError(t, l.Close())
+			l = openTest(t, dir, Options{SegmentSize: tc.segment, NoSync: true})
+			require.Equal(t, tc.partitions, l.Partitions())
+			for p := range tc.partitions {
+				got := readAll(t, dir, p)
+				require.Len(t, got, len(want[p]))
+				for i, e := range got {
+					require.Equal(t, uint64(i+1), e.Index)
+					require.Equal(t, want[p][e.Index], string(e.Data))
+				}
+			}
+			pos, err := l.Append(t.Context(), []byte("k"), []byte("after reopen"))
+			require.NoError(t, err)
+			require.Equal(t, uint64(len(want[pos.Partition])+1), pos.Index)
+		})
+	}
+}
+
+// appendConcurrently appends n records from workers goroutines and returns
+// the data stored at each position, per partition.
+func appendConcurrently(t *testing.T, l *Log, n, workers int) []map[uint64]string {
+	t.Helper()
+	want := make([]map[uint64]string, l.Partitions())
+	for i := range want {
+		want[i] = map[uint64]string{}
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				data := fmt.Sprintf("record-%d", i)
+				pos, err := l.Append(t.Context(), []byte(fmt.Sprintf("vin-%d", i%13)), []byte(data))
+				require.NoError(t, err)
+				mu.Lock()
+				want[pos.Partition][pos.Index] = data
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return want
+}
