@@ -7,10 +7,43 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/fleetrelay/fleetrelay/protos/walpb"
 )
+
+// Settings is what every sink constructor receives besides its own config
+// section: the top-level options that shape messages, and where to log and
+// meter.
+type Settings struct {
+	// Namespace is the top-level `namespace`; destinations are named
+	// "<namespace>_<topic>" (an empty namespace gives "_<topic>", as the
+	// reference does).
+	Namespace string
+	// TransmitDecodedRecords sends the record as protojson instead of
+	// protobuf (top-level `transmit_decoded_records`).
+	TransmitDecodedRecords bool
+	// Logger receives the sink's own logs; nil discards them.
+	Logger *slog.Logger
+	// MeterProvider creates the sink's metrics; nil disables them.
+	MeterProvider metric.MeterProvider
+}
+
+// WithDefaults returns a copy with a discarding logger and a no-op meter
+// provider in place of nil ones.
+func (s Settings) WithDefaults() Settings {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.MeterProvider == nil {
+		s.MeterProvider = noop.NewMeterProvider()
+	}
+	return s
+}
 
 // Record is one WAL entry handed to a sink. Partition and Index locate it in
 // the WAL; together they form the idempotency key that sinks attach as a
@@ -90,3 +123,25 @@ func (e *PartialError) Error() string {
 	}
 	return fmt.Sprintf("%d records failed, first: %v", len(e.Failed), e.Errs[0])
 }
+
+// Unwrap returns the per-record errors, so that errors.Is and errors.As see
+// through a partial failure.
+func (e *PartialError) Unwrap() []error { return e.Errs }
+
+// Add records that batch index i failed with err.
+func (e *PartialError) Add(i int, err error) {
+	e.Failed = append(e.Failed, i)
+	e.Errs = append(e.Errs, err)
+}
+
+// Err returns e when at least one record failed and nil otherwise, so that a
+// sink can build a PartialError while checking results and return Err().
+func (e *PartialError) Err() error {
+	if e == nil || len(e.Failed) == 0 {
+		return nil
+	}
+	return e
+}
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("datastore: sink closed")
