@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore"
+	"github.com/fleetrelay/fleetrelay/forwarder/internal/deadletter"
 	"github.com/fleetrelay/fleetrelay/shared/config"
 )
 
@@ -41,15 +42,9 @@ type Cursor interface {
 	Commit(index uint64) error
 }
 
-// DeadLetter is a record the datastore rejected permanently. Data is the WAL
-// entry exactly as read (a marshalled walpb.Record, or undecodable bytes).
-type DeadLetter struct {
-	Partition int
-	Index     uint64
-	Data      []byte
-	Reason    string
-	At        time.Time
-}
+// DeadLetter is a record the datastore rejected permanently, as the
+// dead-letter store keeps it.
+type DeadLetter = deadletter.Letter
 
 // DeadLetters stores dead letters durably: when Put returns nil they survive
 // a crash.
