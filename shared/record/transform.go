@@ -1,0 +1,127 @@
+package record
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/fleetrelay/fleetrelay/protos/vehiclepb"
+)
+
+// MillisecondSecondsThreshold is the smallest Timestamp.seconds value of an
+// alert that is taken to hold milliseconds: 315576000000 s, the largest
+// seconds value protojson can render (the year 11970).
+const MillisecondSecondsThreshold = 315576000000
+
+// scientificNotation matches the float strings the reference rewrites: a
+// decimal point and an exponent are both required.
+var scientificNotation = regexp.MustCompile(`^[+-]?(\d*\.\d+|\d+\.\d*)([eE][+-]?\d+)$`)
+
+// Transform applies the reference transforms for the message's type in
+// place: VIN injection for the four known types, then Location and
+// scientific notation for vehiclepb.Payload and millisecond timestamps for
+// vehiclepb.VehicleAlerts. Other message types are left unchanged.
+func Transform(msg proto.Message, vin string) {
+	switch m := msg.(type) {
+	case *vehiclepb.Payload:
+		m.Vin = vin
+		TransformLocation(m)
+		TransformScientificNotation(m)
+	case *vehiclepb.VehicleAlerts:
+		m.Vin = vin
+		TransformAlertTimestamps(m)
+	case *vehiclepb.VehicleErrors:
+		m.Vin = vin
+	case *vehiclepb.VehicleConnectivity:
+		m.Vin = vin
+	}
+}
+
+// TransformLocation converts the first datum keyed Field_Location from a
+// parsable string into a LocationValue. Only the first Location datum is
+// looked at, whether or not it converts.
+func TransformLocation(p *vehiclepb.Payload) {
+	for _, d := range p.GetData() {
+		if d.GetKey() != vehiclepb.Field_Location {
+			continue
+		}
+		if s := d.GetValue().GetStringValue(); s != "" {
+			if loc, err := ParseLocation(s); err == nil {
+				d.Value = &vehiclepb.Value{Value: &vehiclepb.Value_LocationValue{LocationValue: loc}}
+			}
+		}
+		return
+	}
+}
+
+// ParseLocation parses "(<lat> <N|S>, <lon> <E|W>)", for example
+// "(37.412374 N, 122.145867 W)", into a LocationValue with south and west
+// negative. It follows fmt.Sscanf's rules for the numbers and spacing, as the
+// reference does, so the same strings convert.
+func ParseLocation(s string) (*vehiclepb.LocationValue, error) {
+	var lat, lon float64
+	var latHemi, lonHemi string
+	n, err := fmt.Sscanf(s, "(%f %1s, %f %1s)", &lat, &latHemi, &lon, &lonHemi)
+	if err != nil {
+		return nil, fmt.Errorf("parse location %q: %w", s, err)
+	}
+	if n != 4 || (latHemi != "N" && latHemi != "S") || (lonHemi != "E" && lonHemi != "W") {
+		return nil, fmt.Errorf("parse location %q: hemisphere must be N/S and E/W", s)
+	}
+	if latHemi == "S" {
+		lat = -lat
+	}
+	if lonHemi == "W" {
+		lon = -lon
+	}
+	return &vehiclepb.LocationValue{Latitude: lat, Longitude: lon}, nil
+}
+
+// TransformScientificNotation rewrites every string value written in
+// scientific notation as a fixed-point string with five decimals, after
+// rounding it to float32 ("1.5e-3" → "0.00150"). Values that do not parse
+// (out of float32 range) are left alone.
+func TransformScientificNotation(p *vehiclepb.Payload) {
+	for _, d := range p.GetData() {
+		if s, ok := rewriteScientific(d.GetValue().GetStringValue()); ok {
+			d.Value = &vehiclepb.Value{Value: &vehiclepb.Value_StringValue{StringValue: s}}
+		}
+	}
+}
+
+// rewriteScientific returns the fixed-point form of s when s is a float in
+// scientific notation.
+func rewriteScientific(s string) (string, bool) {
+	// The exponent is mandatory: skip the regexp for the common case.
+	if !strings.ContainsAny(s, "eE") || !scientificNotation.MatchString(s) {
+		return "", false
+	}
+	f, err := strconv.ParseFloat(s, 32)
+	if err != nil {
+		return "", false
+	}
+	return strconv.FormatFloat(f, 'f', 5, 64), true
+}
+
+// TransformAlertTimestamps converts started_at and ended_at values that
+// hold milliseconds in their seconds field (see MillisecondSecondsThreshold).
+func TransformAlertTimestamps(a *vehiclepb.VehicleAlerts) {
+	for _, alert := range a.GetAlerts() {
+		alert.StartedAt = millisecondsFixed(alert.StartedAt)
+		alert.EndedAt = millisecondsFixed(alert.EndedAt)
+	}
+}
+
+// millisecondsFixed returns ts unchanged, or a new Timestamp for
+// ts.Seconds milliseconds when ts.Seconds is too large to be seconds.
+func millisecondsFixed(ts *timestamppb.Timestamp) *timestamppb.Timestamp {
+	if ts == nil || ts.GetSeconds() < MillisecondSecondsThreshold {
+		return ts
+	}
+	return timestamppb.New(time.UnixMilli(ts.GetSeconds()))
+}
