@@ -1,0 +1,92 @@
+package ownership
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const membersDir = "members"
+
+// Membership is this process's presence among the forwarders of one sink: a
+// locked file in <state dir>/members.
+type Membership struct {
+	dir  string
+	name string
+	lock *Lock
+}
+
+// Join registers a member under dir. The file is locked before it appears
+// under its final name, so no other process ever sees it unlocked.
+func Join(dir string) (*Membership, error) {
+	mdir := filepath.Join(dir, membersDir)
+	if err := os.MkdirAll(mdir, 0o755); err != nil {
+		return nil, fmt.Errorf("ownership: create members dir: %w", err)
+	}
+	name := randomName() + ".member"
+	tmp := filepath.Join(mdir, "."+name+".tmp")
+	l, ok, err := TryLock(tmp)
+	if err != nil || !ok {
+		return nil, errors.Join(fmt.Errorf("ownership: lock new member %s", tmp), err)
+	}
+	if err := os.Rename(tmp, filepath.Join(mdir, name)); err != nil {
+		return nil, errors.Join(fmt.Errorf("ownership: publish member: %w", err), l.Unlock())
+	}
+	return &Membership{dir: mdir, name: name, lock: l}, nil
+}
+
+func randomName() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// Live counts the live members, this one included. It removes the files of
+// dead members (those it can lock).
+func (m *Membership) Live() (int, error) {
+	entries, err := os.ReadDir(m.dir)
+	if err != nil {
+		return 0, fmt.Errorf("ownership: list members: %w", err)
+	}
+	live := 1
+	for _, e := range entries {
+		if e.Name() == m.name || !strings.HasSuffix(e.Name(), ".member") {
+			continue
+		}
+		alive, err := m.probe(filepath.Join(m.dir, e.Name()))
+		if err != nil {
+			return 0, err
+		}
+		if alive {
+			live++
+		}
+	}
+	return live, nil
+}
+
+// probe reports whether another process holds the member file at path; if
+// none does, the file is removed.
+func (m *Membership) probe(path string) (bool, error) {
+	l, ok, err := TryLock(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil || !ok {
+		return !ok, err
+	}
+	rerr := os.Remove(path)
+	if err := errors.Join(rerr, l.Unlock()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, fmt.Errorf("ownership: remove dead member: %w", err)
+	}
+	return false, nil
+}
+
+// Leave removes the member file and releases it.
+func (m *Membership) Leave() error {
+	rerr := os.Remove(filepath.Join(m.dir, m.name))
+	return errors.Join(rerr, m.lock.Unlock())
+}
