@@ -21,7 +21,6 @@ func benchFrame(b *testing.B) []byte {
 			{Key: vehiclepb.Field_PackVoltage, Value: &vehiclepb.Value{Value: &vehiclepb.Value_DoubleValue{DoubleValue: 401.25}}},
 			{Key: vehiclepb.Field_Odometer, Value: &vehiclepb.Value{Value: &vehiclepb.Value_IntValue{IntValue: 12345}}},
 			{Key: vehiclepb.Field_Gear, Value: &vehiclepb.Value{Value: &vehiclepb.Value_ShiftStateValue{ShiftStateValue: vehiclepb.ShiftState_ShiftStateD}}},
-			{Key: vehiclepb.Field_Location, Value: &vehiclepb.Value{Value: &vehiclepb.Value_LocationValue{LocationValue: &vehiclepb.LocationValue{Latitude: 37.412374, Longitude: -122.145867}}}},
 		},
 		CreatedAt: &timestamppb.Timestamp{Seconds: 1700000000},
 	})

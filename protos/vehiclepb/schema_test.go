@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,8 +142,36 @@ func TestSchemaMatchesReferenceTables(t *testing.T) {
 			require.Equal(t, pkg, string(tc.file.Package()), "proto package")
 			require.Equal(t, protoreflect.Proto3, tc.file.Syntax())
 			require.Empty(t, diffRows(want, descriptorRows(tc.file)))
+			require.Equal(t, owners(want), declaredTypes(tc.file), "messages and enums")
 		})
 	}
+}
+
+// owners lists the messages and enums a table defines, as "kind name".
+func owners(rows []schemaRow) []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, r := range rows {
+		if n := r.Kind + " " + r.Owner; !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// declaredTypes lists the top-level messages and enums of a file, as "kind name".
+func declaredTypes(fd protoreflect.FileDescriptor) []string {
+	var names []string
+	for i := range fd.Messages().Len() {
+		names = append(names, "message "+string(fd.Messages().Get(i).Name()))
+	}
+	for i := range fd.Enums().Len() {
+		names = append(names, "enum "+string(fd.Enums().Get(i).Name()))
+	}
+	sort.Strings(names)
+	return names
 }
 
 // diffRows lists every row missing from got, extra in got, or different.
