@@ -97,11 +97,12 @@ type Settings struct {
 
 // Pipeline delivers one partition to one sink. Run it once.
 type Pipeline struct {
-	cfg    Config
-	set    Settings
-	topics map[string]bool
-	state  *state
-	log    *slog.Logger
+	cfg       Config
+	set       Settings
+	topics    map[string]bool
+	state     *state
+	log       *slog.Logger
+	deliverer *Deliverer
 }
 
 // New checks cfg and set and returns a pipeline ready to Run.
@@ -120,7 +121,9 @@ func New(cfg Config, set Settings) (*Pipeline, error) {
 		topics[t] = true
 	}
 	log := set.Logger.With("sink", set.Sink.Name(), "partition", cfg.Partition)
-	return &Pipeline{cfg: cfg, set: set, topics: topics, state: newState(), log: log}, nil
+	p := &Pipeline{cfg: cfg, set: set, topics: topics, state: newState(), log: log}
+	p.deliverer = &Deliverer{Sink: set.Sink, Retry: cfg.Retry, Metrics: set.Metrics, Logger: log, OnWrite: p.onWrite}
+	return p, nil
 }
 
 // Run delivers until ctx is cancelled (then it returns nil after finishing
