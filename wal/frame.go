@@ -70,3 +70,5 @@ func frameIndex(f []byte) (uint64, bool) {
 	}
 	return binary.LittleEndian.Uint64(f[5:13]), true
 }
+
+func putUvarint(b []byte, x uint64) int { return binary.PutUvarint(b, x) }
