@@ -30,7 +30,7 @@ var typeNames = map[protoreflect.Name]string{
 	"window_state_value": "windowState", "seat_fold_position_value": "seatFoldPosition",
 	"tractor_air_status_value": "tractorAirStatus", "follow_distance_value": "followDistance",
 	"forward_collision_sensitivity_value": "forwardCollisionSensitivity",
-	"guest_mode_mobile_access_value": "guestModeMobileAccess", "trailer_air_status_value": "trailerAirStatus",
+	"guest_mode_mobile_access_value":      "guestModeMobileAccess", "trailer_air_status_value": "trailerAirStatus",
 	"time_value": "time", "detailed_charge_state_value": "detailedChargeState",
 	"hvac_auto_mode_value": "hvacAutoMode", "cabin_overheat_protection_mode_value": "cabinOverheatProtectionMode",
 	"cabin_overheat_protection_temperature_limit_value": "cabinOverheatProtectionTemperatureLimit",
