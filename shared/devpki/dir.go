@@ -1,6 +1,7 @@
 package devpki
 
 import (
+	"cmp"
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
@@ -225,7 +226,9 @@ func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 	return pair, nil
 }
 
-// VehicleVINs lists the VINs that have a certificate in the directory, sorted.
+// VehicleVINs lists the VINs that have a certificate in the directory,
+// ordered by serial number (the last six characters), then by VIN, so that
+// generated VINs come in the order they were generated.
 func VehicleVINs(l Layout) ([]string, error) {
 	entries, err := os.ReadDir(l.VehiclesDir())
 	if err != nil {
@@ -237,7 +240,9 @@ func VehicleVINs(l Layout) ([]string, error) {
 			vins = append(vins, vin)
 		}
 	}
-	slices.Sort(vins)
+	slices.SortFunc(vins, func(a, b string) int {
+		return cmp.Or(cmp.Compare(serial(a), serial(b)), cmp.Compare(a, b))
+	})
 	return vins, nil
 }
 
@@ -252,6 +257,11 @@ func CAPool(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%w: no certificate in %s", ErrPEM, path)
 	}
 	return pool, nil
+}
+
+// serial is the last six characters of a VIN (the production sequence).
+func serial(vin string) string {
+	return vin[max(len(vin)-6, 0):]
 }
 
 func exists(path string) bool {
