@@ -71,7 +71,7 @@ type child struct {
 	done  chan struct{}
 }
 
-func startChild(t *testing.T, mode, dir, arg string) *child {
+func startChild(t testing.TB, mode, dir, arg string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childModeEnv+"="+mode, childDirEnv+"="+dir, childArgEnv+"="+arg)
@@ -106,7 +106,7 @@ func (c *child) wait() error {
 }
 
 // firstLine waits for the child's first line.
-func (c *child) firstLine(t *testing.T) string {
+func (c *child) firstLine(t testing.TB) string {
 	t.Helper()
 	select {
 	case l, ok := <-c.lines:
@@ -185,18 +185,19 @@ func childTail(dir, arg string) error {
 	return tailInto(tl, cur, count)
 }
 
-// tailInto prints "<index> <unix-nanos> <data>" for each entry until count,
+// tailInto prints "<index> <received unix-nanos> <appended unix-nanos>
+// <data>" for each entry until index count (forever when count is 0),
 // committing the cursor every few entries so retention runs behind it.
 func tailInto(tl *Tailer, cur *Cursor, count uint64) error {
 	var out lineWriter
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	for {
 		e, err := tl.Next(ctx)
 		if err != nil {
 			return err
 		}
-		out.printf("%d %d %s\n", e.Index, time.Now().UnixNano(), e.Data)
+		out.printf("%d %d %d %s\n", e.Index, time.Now().UnixNano(), e.AppendedAt.UnixNano(), e.Data)
 		if e.Index%16 == 0 || e.Index == count {
 			if err := cur.Commit(e.Index); err != nil {
 				return err

@@ -106,7 +106,7 @@ func TestTailerInOtherProcess(t *testing.T) {
 	for i, line := range got {
 		f := strings.Fields(line)
 		require.Equal(t, strconv.Itoa(i+1), f[0], "entries out of order or repeated")
-		require.Equal(t, want[i+1], f[2])
+		require.Equal(t, want[i+1], f[3])
 	}
 	require.NoError(t, l.Retain())
 	st, err := StatPartition(dir, 0)
