@@ -37,7 +37,9 @@ type RefusedError struct {
 	Err    error
 }
 
-func (e *RefusedError) Error() string { return "identity refused (" + string(e.Reason) + "): " + e.Err.Error() }
+func (e *RefusedError) Error() string {
+	return "identity refused (" + string(e.Reason) + "): " + e.Err.Error()
+}
 
 // Unwrap returns the underlying error.
 func (e *RefusedError) Unwrap() error { return e.Err }
