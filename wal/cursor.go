@@ -131,3 +131,31 @@ func readCursor(path string) (uint64, error) {
 	}
 	return v, nil
 }
+
+// LoadCursor reads the committed position of consumer in partition without
+// creating anything (0 when never committed). Safe from any process.
+func LoadCursor(dir, consumer string, partition int) (uint64, error) {
+	if err := validConsumer(consumer); err != nil {
+		return 0, err
+	}
+	return readCursor(cursorPath(dir, consumer, partition))
+}
+
+// Consumers lists the consumers that have a cursor directory in the log at
+// dir, sorted by name.
+func Consumers(dir string) ([]string, error) {
+	des, err := os.ReadDir(filepath.Join(dir, cursorsDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("wal: list consumers: %w", err)
+	}
+	var names []string
+	for _, de := range des {
+		if de.IsDir() && validConsumer(de.Name()) == nil {
+			names = append(names, de.Name())
+		}
+	}
+	return names, nil
+}
