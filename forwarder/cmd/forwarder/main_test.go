@@ -92,8 +92,8 @@ func newFixture(t *testing.T, partitions int, forwarder map[string]any) *fixture
 	}
 	cfg := map[string]any{
 		"port": 4443, "tls": map[string]any{"server_cert": "server.crt", "server_key": "server.key"},
-		"records": map[string]any{"V": []string{"logger", "kinesis"}, "alerts": []string{"logger"}},
-		"wal":     map[string]any{"dir": f.walDir, "partitions": partitions},
+		"records":   map[string]any{"V": []string{"logger", "kinesis"}, "alerts": []string{"logger"}},
+		"wal":       map[string]any{"dir": f.walDir, "partitions": partitions},
 		"forwarder": fwd, "log_level": "warn",
 	}
 	b, err := json.Marshal(cfg)

@@ -21,11 +21,11 @@ import (
 
 // replayOpts selects the WAL entries `forwarder replay` re-delivers.
 type replayOpts struct {
-	config, sink  string
-	partition     int
-	from, to      uint64
-	since, until  string
-	vins, topics  listFlag
+	config, sink   string
+	partition      int
+	from, to       uint64
+	since, until   string
+	vins, topics   listFlag
 	sinceT, untilT time.Time
 }
 
