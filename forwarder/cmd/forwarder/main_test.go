@@ -79,6 +79,7 @@ func (m *memSinks) get(name string) *sinktest.Sink {
 type fixture struct {
 	dir, walDir, config string
 	partitions          int
+	log                 *wal.Log
 }
 
 func newFixture(t *testing.T, partitions int, forwarder map[string]any) *fixture {
@@ -102,11 +103,16 @@ func newFixture(t *testing.T, partitions int, forwarder map[string]any) *fixture
 	return f
 }
 
+// openWAL opens the fixture's WAL for writing until the test ends.
 func (f *fixture) openWAL(t *testing.T) *wal.Log {
 	t.Helper()
+	if f.log != nil {
+		return f.log
+	}
 	l, err := wal.Open(f.walDir, wal.Options{Partitions: f.partitions, NoSync: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Close() })
+	f.log = l
 	return l
 }
 
