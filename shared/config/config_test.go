@@ -210,3 +210,12 @@ func FuzzParse(f *testing.F) {
 		require.NotNil(t, cfg.TLS)
 	})
 }
+
+func TestWALConsumersAndTopics(t *testing.T) {
+	doc := minimal + `,"records":{"V":["logger","redis","kafka"],"alerts":["logger"],"errors":["zmq"]},
+		"kafka":{"bootstrap.servers":"k:9092"}}`
+	cfg, _, err := config.Parse([]byte(doc), "")
+	require.NoError(t, err)
+	require.Equal(t, []string{"kafka", "logger"}, cfg.WALConsumers())
+	require.Equal(t, []string{"V", "alerts", "errors"}, cfg.Topics())
+}

@@ -19,11 +19,12 @@ const (
 	// parallel on a small machine without spreading records too thin.
 	DefaultWALPartitions = 4
 	// DefaultWALSegmentSizeBytes keeps segment files small enough to be
-	// deleted promptly once forwarded, yet few in number.
-	DefaultWALSegmentSizeBytes = 64 << 20
-	// DefaultWALMaxBatchBytes bounds one group commit to about a millisecond
-	// of disk bandwidth, so fsync latency stays low under load.
-	DefaultWALMaxBatchBytes = 1 << 20
+	// deleted promptly once forwarded, and bounds the tail segment each
+	// partition keeps in memory (the WAL library's own default).
+	DefaultWALSegmentSizeBytes = 16 << 20
+	// DefaultWALMaxBatchBytes bounds one group commit (one write and one
+	// fsync) so that a huge batch does not delay every waiting append.
+	DefaultWALMaxBatchBytes = 4 << 20
 	// DefaultWALMaxBatchRecords is large enough that thousands of vehicles
 	// share one fsync.
 	DefaultWALMaxBatchRecords = 4096
