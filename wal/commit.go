@@ -55,7 +55,7 @@ func openPartition(dir string, id int, opts Options, used *atomic.Int64) (*parti
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create: %w", err)
 	}
-	if err := repairTail(p.dir, id, opts.Logger); err != nil {
+	if err := repairTail(p.dir, id, tornWindow(opts), opts.Logger); err != nil {
 		return nil, err
 	}
 	if err := p.openTidwall(); err != nil {
@@ -70,6 +70,14 @@ func openPartition(dir string, id int, opts Options, used *atomic.Int64) (*parti
 		return nil, err
 	}
 	return p, errors.Join(syncDir(p.dir), syncDir(dir))
+}
+
+// tornWindow bounds the bytes of the one batch that may be unsynced at a
+// crash: MaxBatchBytes of frames plus their length prefixes, and a page of
+// slack. (A single record larger than MaxBatchBytes forms a batch of its
+// own; damage in it is reported rather than cut, the conservative choice.)
+func tornWindow(o Options) int64 {
+	return int64(o.MaxBatchBytes) + binary.MaxVarintLen32*int64(o.MaxBatchRecords) + pageSize
 }
 
 // openTidwall opens the partition's tidwall/wal log and reads its state.

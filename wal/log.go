@@ -2,6 +2,7 @@ package wal
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -116,7 +117,10 @@ func (l *Log) Dir() string { return l.dir }
 // (with the RejectNew policy); after Close, ErrClosed.
 func (l *Log) Append(ctx context.Context, key, data []byte) (Position, error) {
 	p := l.parts[PartitionFor(key, len(l.parts))]
-	size := int64(frameHeaderSize + len(data) + 10)
+	if err := ctx.Err(); err != nil {
+		return Position{Partition: p.id}, err
+	}
+	size := int64(frameHeaderSize + len(data) + binary.MaxVarintLen32)
 	if err := l.reserve(size); err != nil {
 		return Position{Partition: p.id}, err
 	}

@@ -115,7 +115,7 @@ func verifySegment(res *VerifyResult, seg segmentFile, last bool, nextStart uint
 	end := seg.start + r.entries
 	cerr := &CorruptionError{Partition: res.Partition, Index: end, Segment: seg.path, Offset: r.valid, Err: r.bad}
 	switch {
-	case r.bad != nil && (!last || hasLaterFrame(data[r.valid+1:], end-1)):
+	case r.bad != nil && (!last || !isTorn(data, r, end-1, tornWindow(Options{}.withDefaults()))):
 		return cerr
 	case r.bad != nil:
 		res.TornTail = int64(len(data)) - r.valid

@@ -54,13 +54,53 @@ func hasLaterFrame(data []byte, last uint64) bool {
 	return false
 }
 
+// pageSize is the unit in which a machine crash can lose written but
+// unsynced file data.
+const pageSize = 4096
+
+// isTorn decides whether the damage found at r.valid is a torn tail (bytes
+// of the last, never fsynced batch) or damage to synced data. The committer
+// fsyncs every batch before writing the next, so at a crash at most one
+// batch, at most window bytes, was unsynced. A torn batch is cut short, or
+// has pages that never reached the disk (they read as zeros) while later
+// pages did. Damage followed by valid entries that is not such a lost page
+// near the end is damage to synced data.
+func isTorn(data []byte, r scanResult, last uint64, window int64) bool {
+	if !hasLaterFrame(data[r.valid+1:], last) {
+		return true
+	}
+	return int64(len(data))-r.valid <= window && lostPage(data, r.valid)
+}
+
+// lostPage reports whether the page holding off, or the one after it (a
+// damaged entry may start just before a lost page), is all zeros.
+func lostPage(data []byte, off int64) bool {
+	for p := off / pageSize * pageSize; p <= off+pageSize && p < int64(len(data)); p += pageSize {
+		end := min(p+pageSize, int64(len(data)))
+		if allZero(data[p:end]) {
+			return true
+		}
+	}
+	return false
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // repairTail makes the last segment of partition directory dir end at its
-// last complete, valid entry, so tidwall/wal can open it. A torn, partial or
-// zero-filled tail is copied to <segment>.<unix-nanos>.broken, then cut off.
-// Damage followed by valid entries is not a torn tail: it is reported as a
-// *CorruptionError and nothing is changed. The surviving tail is fsynced,
-// because a crashed writer may have left written but unsynced bytes.
-func repairTail(dir string, partition int, log *slog.Logger) error {
+// last complete, valid entry, so tidwall/wal can open it. A torn tail (see
+// isTorn; window is the largest batch the writer may have left unsynced) is
+// copied to <segment>.<unix-nanos>.broken, then cut off. Other damage is
+// reported as a *CorruptionError and nothing is changed. The surviving tail
+// is fsynced, because a crashed writer may have left written but unsynced
+// bytes.
+func repairTail(dir string, partition int, window int64, log *slog.Logger) error {
 	segs, err := listSegments(dir)
 	if err != nil || len(segs) == 0 {
 		return err
@@ -72,16 +112,16 @@ func repairTail(dir string, partition int, log *slog.Logger) error {
 	}
 	r := scanSegment(data, last.start)
 	if r.bad != nil {
-		if err := cutTail(last, data, r, partition, log); err != nil {
+		if err := cutTail(last, data, r, partition, window, log); err != nil {
 			return err
 		}
 	}
 	return syncFile(last.path)
 }
 
-func cutTail(last segmentFile, data []byte, r scanResult, partition int, log *slog.Logger) error {
+func cutTail(last segmentFile, data []byte, r scanResult, partition int, window int64, log *slog.Logger) error {
 	index := last.start + r.entries
-	if hasLaterFrame(data[r.valid+1:], index-1) {
+	if !isTorn(data, r, index-1, window) {
 		return &CorruptionError{Partition: partition, Index: index, Segment: last.path, Offset: r.valid, Err: r.bad}
 	}
 	broken := fmt.Sprintf("%s.%d.broken", last.path, time.Now().UnixNano())

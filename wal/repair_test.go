@@ -172,6 +172,36 @@ func TestDamagedSealedSegmentReported(t *testing.T) {
 	require.Equal(t, want, ce.Index)
 }
 
+// TestLostPageInLastBatch zeroes a whole page near the end of the last
+// segment while later entries stay valid, as a machine crash can leave the
+// last, unsynced batch: the log is cut before the page, not refused.
+func TestLostPageInLastBatch(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir, Options{NoSync: true})
+	require.NoError(t, err)
+	for i := 1; i <= 100; i++ {
+		_, err := l.Append(t.Context(), nil, fmt.Appendf(nil, "rec-%d-%0200d", i, i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Close())
+	seg := lastSegment(t, dir)
+	offs := entryOffsets(t, seg.path)
+	mutateFile(t, seg.path, func(b []byte) []byte {
+		clear(b[2*pageSize : 3*pageSize])
+		return b
+	})
+	kept := 0
+	for kept+1 < len(offs) && offs[kept+1] <= 2*pageSize {
+		kept++
+	}
+	l, err = Open(dir, Options{NoSync: true})
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	require.Equal(t, 1, brokenCopies(t, dir))
+	got := readAll(t, dir, 0)
+	require.Len(t, got, kept)
+}
+
 // TestTruncateEveryOffset cuts the last segment at every byte offset of its
 // last two entries: each cut must reopen to exactly the complete prefix and
 // accept new appends.
