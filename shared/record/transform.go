@@ -1,7 +1,6 @@
 package record
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -57,29 +56,6 @@ func TransformLocation(p *vehiclepb.Payload) {
 		}
 		return
 	}
-}
-
-// ParseLocation parses "(<lat> <N|S>, <lon> <E|W>)", for example
-// "(37.412374 N, 122.145867 W)", into a LocationValue with south and west
-// negative. It follows fmt.Sscanf's rules for the numbers and spacing, as the
-// reference does, so the same strings convert.
-func ParseLocation(s string) (*vehiclepb.LocationValue, error) {
-	var lat, lon float64
-	var latHemi, lonHemi string
-	n, err := fmt.Sscanf(s, "(%f %1s, %f %1s)", &lat, &latHemi, &lon, &lonHemi)
-	if err != nil {
-		return nil, fmt.Errorf("parse location %q: %w", s, err)
-	}
-	if n != 4 || (latHemi != "N" && latHemi != "S") || (lonHemi != "E" && lonHemi != "W") {
-		return nil, fmt.Errorf("parse location %q: hemisphere must be N/S and E/W", s)
-	}
-	if latHemi == "S" {
-		lat = -lat
-	}
-	if lonHemi == "W" {
-		lon = -lon
-	}
-	return &vehiclepb.LocationValue{Latitude: lat, Longitude: lon}, nil
 }
 
 // TransformScientificNotation rewrites every string value written in
