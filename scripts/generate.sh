@@ -9,7 +9,9 @@ cd "$root"
 
 command -v protoc >/dev/null || { echo "protoc not found: apt-get install protobuf-compiler" >&2; exit 1; }
 mkdir -p bin
-(cd protos && go build -o ../bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go)
+# GOWORK=off: the version pinned in protos/go.mod, not whatever another workspace
+# module raises google.golang.org/protobuf to.
+(cd protos && GOWORK=off go build -o ../bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go)
 export PATH="$root/bin:$PATH"
 
 out="$root/protos"

@@ -1048,7 +1048,7 @@ func (ShiftState) EnumDescriptor() ([]byte, []int) {
 	return file_vehicle_data_proto_rawDescGZIP(), []int{3}
 }
 
-// FollowDistance is the cruise follow distance setting, 1 (closest) to 7.
+// FollowDistance is the cruise follow distance setting, 1 to 7.
 type FollowDistance int32
 
 const (
@@ -2349,7 +2349,7 @@ func (DefrostModeState) EnumDescriptor() ([]byte, []int) {
 	return file_vehicle_data_proto_rawDescGZIP(), []int{25}
 }
 
-// ClimateKeeperModeState is the climate keeper mode (keep, dog, camp/party).
+// ClimateKeeperModeState is the climate keeper mode.
 type ClimateKeeperModeState int32
 
 const (
@@ -4535,7 +4535,7 @@ func (*Value_MediaStatusValue) isValue_Value() {}
 
 func (*Value_SunroofInstalledStateValue) isValue_Value() {}
 
-// Datum is one signal reading; a Datum without a value may occur and is skipped.
+// Datum is one signal reading. Vehicles may send a Datum without a value.
 type Datum struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           Field                  `protobuf:"varint,1,opt,name=key,proto3,enum=telemetry.vehicle_data.Field" json:"key,omitempty"`
