@@ -28,6 +28,9 @@ type batch struct {
 // that a long run of skipped records still commits the cursor regularly.
 const scanFactor = 4
 
+// maxPrealloc caps the records slice allocated up front for a batch.
+const maxPrealloc = 1024
+
 // read builds batches from src and sends them to out, which it closes when
 // it returns. It returns ctx.Err() when cancelled, or the read error that
 // stops the partition; the batch built before that error is sent first.
@@ -55,7 +58,8 @@ func (p *Pipeline) fill(ctx context.Context, src Source) (*batch, error) {
 	if err != nil {
 		return nil, p.readError(ctx, err)
 	}
-	b := &batch{first: e.Index, oldest: e.AppendedAt}
+	b := &batch{first: e.Index, oldest: e.AppendedAt,
+		records: make([]datastore.Record, 0, min(p.cfg.BatchMaxRecords, maxPrealloc))}
 	p.add(b, e)
 	linger, cancel := context.WithTimeout(ctx, p.cfg.BatchLinger)
 	defer cancel()
