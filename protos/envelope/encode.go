@@ -4,7 +4,8 @@ import flatbuffers "github.com/google/flatbuffers/go"
 
 // Encoder builds frames byte-identical to the reference server's. It reuses
 // one buffer: the slice a method returns is valid until the next call on the
-// same Encoder. An Encoder is not safe for concurrent use.
+// same Encoder, so arguments must not alias an earlier result of the same
+// Encoder. An Encoder is not safe for concurrent use.
 type Encoder struct {
 	b       *flatbuffers.Builder
 	scratch []byte // the error text as bytes, reused
