@@ -144,3 +144,38 @@ func counterValue(t *testing.T, r sdkmetric.Reader, name string) int64 {
 	}
 	return total
 }
+
+func TestConsumerLagMetric(t *testing.T) {
+	dir := t.TempDir()
+	reader := sdkmetric.NewManualReader()
+	opts := retentionOpts("a", "b")
+	opts.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	l := openTest(t, dir, opts)
+	appendN(t, l, 50)
+	commit(t, dir, "a", 20)
+	require.NoError(t, l.Retain())
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(t.Context(), &rm))
+	lag := map[string]int64{}
+	var disk int64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			g, ok := m.Data.(metricdata.Gauge[int64])
+			if !ok {
+				continue
+			}
+			for _, dp := range g.DataPoints {
+				if c, ok := dp.Attributes.Value("consumer"); ok && m.Name == "fleetrelay_wal_consumer_lag_records" {
+					lag[c.AsString()] = dp.Value
+				}
+				if m.Name == "fleetrelay_wal_disk_bytes" {
+					disk = dp.Value
+				}
+			}
+		}
+	}
+	require.Equal(t, map[string]int64{"a": 30, "b": 50}, lag)
+	st, err := StatPartition(dir, 0)
+	require.NoError(t, err)
+	require.Equal(t, st.Bytes, disk)
+}
