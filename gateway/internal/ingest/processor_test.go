@@ -115,13 +115,14 @@ func TestProcessDecisionTable(t *testing.T) {
 
 func TestProcessErrorsAreTyped(t *testing.T) {
 	p := newProcessor(t, ingest.Config{Topics: []string{"V"}, MaxFrameBytes: 64,
-		RateLimit: ratelimit.Config{Enabled: true, MessageLimit: 3, MessageIntervalTime: 60}})
+		RateLimit: ratelimit.Config{Enabled: true, MessageLimit: 4, MessageIntervalTime: 60}})
 	tests := []struct {
 		name  string
 		frame []byte
 		want  error
 	}{
 		{name: "too_big", frame: make([]byte, 65), want: ingest.ErrFrameTooBig},
+		{name: "at_the_limit_is_parsed", frame: make([]byte, 64), want: envelope.ErrMalformed},
 		{name: "empty", frame: nil, want: envelope.ErrEmpty},
 		{name: "garbage", frame: []byte{1, 2, 3}, want: envelope.ErrMalformed},
 		{name: "rate_limited", frame: nil, want: ingest.ErrRateLimited},
