@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/fleetrelay/fleetrelay/test/corkconn"
 )
 
 // Limits of one connection.
@@ -140,7 +142,7 @@ func (s *Server) Start(addr string) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	s.serveErr = make(chan error, 1)
-	go func() { s.serveErr <- s.http.Serve(tls.NewListener(ln, s.tls)) }()
+	go func() { s.serveErr <- s.http.Serve(corkListener{tls.NewListener(ln, s.tls)}) }()
 	s.log.Info("ackserver_listening", "addr", ln.Addr().String())
 	return nil
 }
@@ -205,6 +207,22 @@ func (s *Server) shutdown() error {
 }
 
 // track registers a connection; it reports false once the server is closing.
+// corkListener wraps accepted connections (above TLS) so that the acks of
+// a burst of frames leave in one TLS record when the connection waits for
+// more input. The HTTP server then sees no *tls.Conn, which the ack server
+// does not need.
+type corkListener struct {
+	net.Listener
+}
+
+func (l corkListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return corkconn.NewReadFlush(c), nil
+}
+
 func (s *Server) track(c *websocket.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

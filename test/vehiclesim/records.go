@@ -25,6 +25,7 @@ type generator struct {
 	turn   int                  // which other group the next V record carries
 
 	v      vehiclepb.Payload
+	enc    payloadEncoder
 	alerts vehiclepb.VehicleAlerts
 	errs   vehiclepb.VehicleErrors
 }
@@ -52,7 +53,10 @@ func (g *generator) next(now time.Time, buf []byte) (string, []byte, error) {
 	case TopicErrors:
 		msg = g.nextErrors(now)
 	default:
-		msg = g.nextV(now)
+		if out, ok := g.enc.appendPayload(buf, g.nextV(now)); ok {
+			return topic, out, nil
+		}
+		msg = &g.v
 	}
 	out, err := proto.MarshalOptions{}.MarshalAppend(buf, msg)
 	if err != nil {

@@ -137,3 +137,26 @@ func TestBackoff(t *testing.T) {
 	b.reset()
 	require.LessOrEqual(t, b.next(), 100*time.Millisecond)
 }
+
+func TestPayloadEncoderMatchesProtoMarshal(t *testing.T) {
+	g := newGenerator(testVIN, 5, Mix{TopicV: 1})
+	var enc payloadEncoder
+	for i := range 3000 {
+		p := g.nextV(time.Unix(1700000000+int64(i), int64(i)*1000))
+		p.IsResend = i%7 == 0
+		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
+		require.NoError(t, err)
+		got, ok := enc.appendPayload(nil, p)
+		require.True(t, ok)
+		require.Equal(t, want, got, "record %d", i)
+	}
+}
+
+func TestPayloadEncoderRejectsOtherValueTypes(t *testing.T) {
+	var enc payloadEncoder
+	p := &vehiclepb.Payload{Data: []*vehiclepb.Datum{{Key: vehiclepb.Field_CarType,
+		Value: &vehiclepb.Value{Value: &vehiclepb.Value_CarTypeValue{CarTypeValue: vehiclepb.CarTypeValue_CarTypeModel3}}}}}
+	out, ok := enc.appendPayload([]byte("keep"), p)
+	require.False(t, ok)
+	require.Equal(t, []byte("keep"), out)
+}

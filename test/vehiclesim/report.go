@@ -30,6 +30,12 @@ type Report struct {
 	AckedPerSec float64 `json:"acked_per_sec"`
 	SentPerSec  float64 `json:"sent_per_sec"`
 	Latency     Latency `json:"latency_ms"`
+
+	// CPUSec is the CPU time the whole process used in the period; with the
+	// simulator alone in its process, SentPerCPUSec is the rate one core
+	// could offer.
+	CPUSec        float64 `json:"cpu_sec"`
+	SentPerCPUSec float64 `json:"sent_per_cpu_sec"`
 }
 
 // Latency summarises ack latencies in milliseconds: from the (latest)
@@ -48,7 +54,7 @@ func latencyOf(h *hdrhistogram.Histogram) Latency {
 }
 
 // newReport derives a report from the counters of a period.
-func newReport(c counters, period time.Duration, h *hdrhistogram.Histogram) Report {
+func newReport(c counters, period, cpu time.Duration, h *hdrhistogram.Histogram) Report {
 	r := Report{
 		PeriodSec: period.Seconds(), Sent: c.Sent, Acked: c.Acked, Errors: c.Errors, Resends: c.Resends,
 		Reconnects: c.Reconnects, DialErrors: c.DialErrors, StrayAcks: c.StrayAcks, Latency: latencyOf(h),
@@ -56,6 +62,9 @@ func newReport(c counters, period time.Duration, h *hdrhistogram.Histogram) Repo
 	if s := period.Seconds(); s > 0 {
 		r.AckedPerSec = float64(c.Acked) / s
 		r.SentPerSec = float64(c.Sent) / s
+	}
+	if r.CPUSec = cpu.Seconds(); r.CPUSec > 0 {
+		r.SentPerCPUSec = float64(c.Sent) / r.CPUSec
 	}
 	return r
 }
@@ -68,10 +77,10 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "%-8s t=%6.1fs period=%5.1fs vehicles=%d connected=%d in_flight=%d "+
 		"acked=%d (%.0f/s) sent=%d (%.0f/s) errors=%d resends=%d reconnects=%d dial_errors=%d stray_acks=%d "+
-		"latency_ms p50=%.2f p90=%.2f p99=%.2f max=%.2f\n",
+		"latency_ms p50=%.2f p90=%.2f p99=%.2f max=%.2f cpu_sec=%.2f sent_per_cpu_sec=%.0f\n",
 		kind, r.ElapsedSec, r.PeriodSec, r.Vehicles, r.Connected, r.InFlight,
 		r.Acked, r.AckedPerSec, r.Sent, r.SentPerSec, r.Errors, r.Resends, r.Reconnects, r.DialErrors, r.StrayAcks,
-		r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)
+		r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max, r.CPUSec, r.SentPerCPUSec)
 	return err
 }
 

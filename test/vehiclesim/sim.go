@@ -100,6 +100,8 @@ type collector struct {
 func newCollector(vs []*vehicle, start time.Time) *collector {
 	c := &collector{vehicles: vs, start: start, interval: newHistogram(), total: newHistogram()}
 	c.last.at, c.warm.at = start, start
+	c.last.cpu = processCPU()
+	c.warm.cpu = c.last.cpu
 	return c
 }
 
@@ -132,7 +134,7 @@ func (c *collector) loop(stopped <-chan struct{}, warmup, every time.Duration, o
 // collect drains every vehicle's statistics into a snapshot; new latencies
 // go to c.interval, and to c.total after the warm-up.
 func (c *collector) collect(now time.Time) snapshot {
-	snap := snapshot{at: now}
+	snap := snapshot{at: now, cpu: processCPU()}
 	c.interval.Reset()
 	for _, v := range c.vehicles {
 		v.stats.drain(&snap, c.interval)
@@ -151,7 +153,7 @@ func (c *collector) endWarmup(now time.Time) {
 // progress is the report of the interval since the previous one.
 func (c *collector) progress(now time.Time) Report {
 	snap := c.collect(now)
-	r := c.describe(newReport(snap.c.sub(c.last.c), now.Sub(c.last.at), c.interval), snap)
+	r := c.describe(newReport(snap.c.sub(c.last.c), now.Sub(c.last.at), snap.cpu-c.last.cpu, c.interval), snap)
 	c.last = snap
 	return r
 }
@@ -159,10 +161,10 @@ func (c *collector) progress(now time.Time) Report {
 // final is the report of the run after its warm-up.
 func (c *collector) final(now time.Time) Report {
 	if !c.warmed { // the run ended within the warm-up: report all of it
-		c.warmed, c.warm = true, snapshot{at: c.start}
+		c.warmed, c.warm.c = true, counters{}
 	}
 	snap := c.collect(now)
-	r := c.describe(newReport(snap.c.sub(c.warm.c), now.Sub(c.warm.at), c.total), snap)
+	r := c.describe(newReport(snap.c.sub(c.warm.c), now.Sub(c.warm.at), snap.cpu-c.warm.cpu, c.total), snap)
 	r.Final = true
 	return r
 }

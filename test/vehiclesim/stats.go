@@ -112,6 +112,7 @@ func (s *vehicleStats) drain(snap *snapshot, hist *hdrhistogram.Histogram) {
 // snapshot is the fleet's state at one instant.
 type snapshot struct {
 	at        time.Time
+	cpu       time.Duration // process CPU time
 	c         counters
 	inFlight  int
 	connected int

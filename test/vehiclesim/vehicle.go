@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/fleetrelay/fleetrelay/protos/envelope"
+	"github.com/fleetrelay/fleetrelay/test/corkconn"
 )
 
 // Per-connection limits.
@@ -78,6 +80,8 @@ type vehicle struct {
 	free                        []*record
 	held                        int // window tokens taken back while draining
 
+	cork *corkconn.Conn // the current connection's write coalescer
+
 	rbuf bytes.Buffer // reader-goroutine state
 }
 
@@ -95,13 +99,35 @@ func newVehicle(id Vehicle, cfg *Config, txPrefix string, acks *AckLog, log *slo
 		v.slots <- struct{}{}
 	}
 	v.header = http.Header{"Version": {cfg.Version}, "X-Network-Interface": {cfg.NetworkInterface}}
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{id.Cert}, RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12}
 	v.dialer = websocket.Dialer{
-		TLSClientConfig:  &tls.Config{Certificates: []tls.Certificate{id.Cert}, RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12},
+		NetDialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return dialTLS(ctx, network, addr, tlsConfig)
+		},
 		HandshakeTimeout: cfg.DialTimeout,
 		ReadBufferSize:   4 << 10,
 		WriteBufferSize:  16 << 10,
 	}
 	return v
+}
+
+// dialTLS opens the TLS connection under the websocket, wrapped so that
+// the sender can coalesce the frames of a burst into one write.
+func dialTLS(ctx context.Context, network, addr string, cfg *tls.Config) (net.Conn, error) {
+	raw, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(addr)
+	}
+	tc := tls.Client(raw, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = raw.Close()
+		return nil, fmt.Errorf("tls handshake: %w", err)
+	}
+	return corkconn.New(tc), nil
 }
 
 // run connects and streams until ctx ends, then keeps draining (waiting
@@ -151,6 +177,12 @@ func (v *vehicle) dial(ctx context.Context) (*websocket.Conn, error) {
 		return nil, fmt.Errorf("dial %s: %w", v.cfg.URL, err)
 	}
 	conn.SetReadLimit(readLimit)
+	cork, ok := conn.NetConn().(*corkconn.Conn)
+	if !ok {
+		_ = conn.Close()
+		return nil, fmt.Errorf("dial %s: unexpected connection type %T", v.cfg.URL, conn.NetConn())
+	}
+	v.cork = cork
 	return conn, nil
 }
 
@@ -164,6 +196,7 @@ func (v *vehicle) session(ctx, drainCtx context.Context, conn *websocket.Conn) e
 		readErr = v.readLoop(conn)
 	}()
 	v.stats.setConnected(true)
+	v.cork.Cork()
 	defer func() {
 		_ = conn.Close()
 		<-done
@@ -209,7 +242,26 @@ func (v *vehicle) stream(ctx context.Context, conn *websocket.Conn, done <-chan 
 
 // await waits for ready while resending overdue records; it fails when ctx
 // ends or the connection is lost.
+//
+// The sender writes corked: frames sent without waiting in between leave in
+// one write. await flushes them before it blocks.
 func await[T any](ctx context.Context, v *vehicle, conn *websocket.Conn, done <-chan struct{}, tick *time.Ticker, ready <-chan T) error {
+	select { // a sender that never blocks still resends on time
+	case now := <-tick.C:
+		if err := v.resend(conn, now, false); err != nil {
+			return err
+		}
+	default:
+	}
+	select {
+	case <-ready:
+		return nil
+	default:
+	}
+	if err := v.cork.Uncork(); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	defer v.cork.Cork()
 	for {
 		select {
 		case <-ready:

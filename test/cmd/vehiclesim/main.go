@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/fleetrelay/fleetrelay/shared/devpki"
@@ -45,6 +46,7 @@ type options struct {
 	vehicles           int
 	topics, ackedFile  string
 	jsonOut, verbose   bool
+	cpuProfile         string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -63,8 +65,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return errors.Join(err, closeLog())
 	}
+	stopProfile, err := startProfile(o.cpuProfile)
+	if err != nil {
+		return errors.Join(err, closeLog())
+	}
 	final := sim.Run(ctx)
-	return errors.Join(o.write(stdout, final), closeLog())
+	return errors.Join(stopProfile(), o.write(stdout, final), closeLog())
+}
+
+// startProfile starts a CPU profile into path (nothing if empty); the
+// returned function stops it.
+func startProfile(path string) (func() error, error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, errors.Join(fmt.Errorf("cpu profile: %w", err), f.Close())
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 func parseFlags(args []string) (options, error) {
@@ -92,6 +117,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&c.BackoffMax, "backoff-max", c.BackoffMax, "longest reconnect delay")
 	fs.StringVar(&c.TxIDPrefix, "txid-prefix", "", "txid prefix (<prefix>-<seq>); default random per run")
 	fs.BoolVar(&o.verbose, "v", false, "connection events on stderr")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
