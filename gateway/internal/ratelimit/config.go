@@ -6,10 +6,11 @@ import (
 	"time"
 )
 
-// DefaultMaxVINs bounds the VINs tracked at once when Config.MaxVINs is 0:
-// about 100 bytes each, so roughly 100 MB at the bound, far above the
-// vehicles one gateway serves within one interval.
-const DefaultMaxVINs = 1_000_000
+// DefaultMaxVINs bounds the VINs tracked at once when Config.MaxVINs is 0.
+// A tracked VIN costs about 200 bytes (measured), so about 50 MB at the
+// bound, which is above the vehicles one gateway serves within one interval:
+// only VINs seen during the last interval are tracked.
+const DefaultMaxVINs = 250_000
 
 // Config is the `rate_limit` section of the server configuration.
 type Config struct {
