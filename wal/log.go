@@ -181,6 +181,12 @@ func (l *Log) Close() error {
 	return errors.Join(l.metrics.unregister(), l.closeParts(), l.lock.unlock())
 }
 
+func (l *Log) isClosed() bool {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.closed
+}
+
 func (l *Log) closeParts() error {
 	var errs []error
 	for _, p := range l.parts {

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sync"
@@ -92,4 +93,66 @@ func appendConcurrently(t *testing.T, l *Log, n, workers int) []map[uint64]strin
 	}
 	wg.Wait()
 	return want
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir, Options{Partitions: 3, NoSync: true})
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	tests := []struct {
+		name string
+		opts Options
+		want error
+	}{
+		{name: "partition_mismatch", opts: Options{Partitions: 2}, want: ErrPartitionMismatch},
+		{name: "negative_partitions", opts: Options{Partitions: -1}},
+		{name: "unknown_overflow", opts: Options{Overflow: Overflow(9)}},
+		{name: "invalid_consumer", opts: Options{Consumers: []string{"a/b"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Open(dir, tc.opts)
+			require.Error(t, err)
+			if tc.want != nil {
+				require.ErrorIs(t, err, tc.want)
+			}
+		})
+	}
+	m, err := ReadMeta(dir)
+	require.NoError(t, err)
+	require.Equal(t, 3, m.Partitions)
+}
+
+func TestClosedLog(t *testing.T) {
+	l, err := Open(t.TempDir(), Options{NoSync: true, Consumers: []string{"c"}})
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	require.NoError(t, l.Close())
+	_, err = l.Append(t.Context(), nil, []byte("x"))
+	require.ErrorIs(t, err, ErrClosed)
+	require.ErrorIs(t, l.Retain(), ErrClosed)
+}
+
+func TestAppendCancelledContext(t *testing.T) {
+	l := openTest(t, t.TempDir(), Options{NoSync: true})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := l.Append(ctx, nil, []byte("x"))
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+// TestRotationMirror checks that the writer's copy of tidwall/wal's segment
+// rotation rule (which decides when the directory is fsynced) matches the
+// files tidwall/wal actually writes.
+func TestRotationMirror(t *testing.T) {
+	l := openTest(t, t.TempDir(), Options{SegmentSize: 700, NoSync: true})
+	p := l.parts[0]
+	for i := range 300 {
+		_, err := l.Append(t.Context(), nil, make([]byte, i%97))
+		require.NoError(t, err)
+		segs, err := listSegments(p.dir)
+		require.NoError(t, err)
+		require.Equal(t, segs[len(segs)-1].size, p.tailBytes, "after append %d", i)
+	}
 }

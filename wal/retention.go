@@ -30,6 +30,9 @@ func (l *Log) retentionLoop() {
 func (l *Log) Retain() error {
 	l.retainMu.Lock()
 	defer l.retainMu.Unlock()
+	if l.isClosed() {
+		return ErrClosed
+	}
 	var errs []error
 	for _, p := range l.parts {
 		low, err := l.lowestCursor(p)
@@ -95,6 +98,9 @@ func (p *partition) removeSegments(victims []segmentFile) error {
 	if p.failed != nil {
 		return p.failed
 	}
+	if p.wl == nil {
+		return ErrClosed
+	}
 	if err := p.wl.Close(); err != nil {
 		return p.fail("close for retention", err)
 	}
@@ -119,7 +125,7 @@ func (p *partition) removeSegments(victims []segmentFile) error {
 func (l *Log) dropOldest(target int64) {
 	l.retainMu.Lock()
 	defer l.retainMu.Unlock()
-	for l.used.Load() > target {
+	for l.used.Load() > target && !l.isClosed() {
 		p, segs := l.oldestSealed()
 		if p == nil {
 			return

@@ -2,7 +2,11 @@ package wal
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -76,4 +80,66 @@ func TestTailerOpenErrors(t *testing.T) {
 	e, err := tl.Next(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, uint64(91), e.Index)
+}
+
+func appendToFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.Write(b)
+	require.NoError(t, errors.Join(err, f.Close()))
+}
+
+func publish(t *testing.T, dir string, w watermark) {
+	t.Helper()
+	path := filepath.Join(partitionDir(dir, 0), syncedFile)
+	require.NoError(t, os.WriteFile(path, encodeWatermark(w), 0o644))
+}
+
+// TestReaderDeliversOnlyDurableEntries writes frames straight into the tail
+// segment, as a writer does before its fsync, and checks that readers wait
+// for the watermark, and that a new writer epoch discards bytes read ahead.
+func TestReaderDeliversOnlyDurableEntries(t *testing.T) {
+	dir := t.TempDir()
+	buildLog(t, dir, 4, 0)
+	seg := lastSegment(t, dir)
+	old, err := decodeWatermarkFile(dir)
+	require.NoError(t, err)
+	require.Equal(t, uint64(4), old.index)
+
+	appendToFile(t, seg.path, segmentBytes(5, "rec-5"))
+	appendToFile(t, seg.path, segmentBytes(6, "stale-6"))
+	r, err := OpenReader(dir, 0, 0)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, r.Close()) }()
+	require.Equal(t, []string{"rec-1", "rec-2", "rec-3", "rec-4"}, drainReader(t, r))
+
+	publish(t, dir, watermark{index: 5, epoch: old.epoch})
+	require.Equal(t, []string{"rec-5"}, drainReader(t, r), "the unsynced entry 6 stays hidden")
+
+	// The writer restarts: entry 6 was lost and rewritten, with a new epoch.
+	size := seg.size + int64(len(segmentBytes(5, "rec-5")))
+	require.NoError(t, os.Truncate(seg.path, size))
+	appendToFile(t, seg.path, segmentBytes(6, "rec-6"))
+	publish(t, dir, watermark{index: 6, epoch: old.epoch + 1})
+	require.Equal(t, []string{"rec-6"}, drainReader(t, r))
+}
+
+func decodeWatermarkFile(dir string) (watermark, error) {
+	r := newSyncedReader(partitionDir(dir, 0))
+	defer func() { _ = r.close() }()
+	return r.load()
+}
+
+func drainReader(t *testing.T, r *Reader) []string {
+	t.Helper()
+	var out []string
+	for {
+		e, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		require.NoError(t, err)
+		out = append(out, string(e.Data))
+	}
 }
