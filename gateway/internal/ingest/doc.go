@@ -60,9 +60,11 @@
 //     X-Network-Interface) with invalid UTF-8 are stored with U+FFFD
 //     replacements, so that every record encodes; the reference would fail
 //     to encode such a connectivity record.
-//   - With transmit_decoded_records the reference also answers an error for
-//     a configured topic other than the four known ones (it cannot render
-//     it as JSON). fleetrelay stores it; rendering is the forwarders' job.
+//   - With transmit_decoded_records the reference answers an error for any
+//     topic other than the four known ones, configured or not (rows 6b and
+//     8), because it cannot render it as JSON. fleetrelay's answer does not
+//     depend on a datastore's output format: it stores configured topics
+//     and acks unconfigured ones as above; rendering is the forwarders' job.
 //   - The frame size check happens after the whole frame was read, as in
 //     the reference; the gateway should additionally cap websocket reads.
 package ingest
