@@ -12,6 +12,9 @@
 // written durably to the dead-letter store. A crash or restart resumes after
 // the cursor, so records accepted but not yet covered by a commit are sent
 // again: consumers deduplicate with the record ID (partition-index).
+// Commits run beside delivery and coalesce (one cursor fsync may cover
+// several batches), so the cursor can trail the settled prefix by a few
+// batches; it never runs ahead of it.
 //
 // Retries never give up: a transient error is retried with capped
 // exponential backoff and jitter for as long as it takes, a throttling error

@@ -140,23 +140,31 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	defer src.Close()
 	p.log.Info("partition delivery started", "after", after)
-	return p.run(ctx, src)
+	return p.run(ctx, src, after)
 }
 
-func (p *Pipeline) run(ctx context.Context, src Source) error {
+func (p *Pipeline) run(ctx context.Context, src Source, after uint64) error {
 	readCtx, stopReading := context.WithCancel(ctx)
 	defer stopReading()
 	batches := make(chan *batch, p.cfg.Prefetch)
-	var readErr error
+	com := newCommitter(p.set.Cursor, p.state, after)
+	writerDone := make(chan struct{})
+	var readErr, commitErr error
 	var wg sync.WaitGroup
 	wg.Go(func() { readErr = p.read(readCtx, src, batches) })
-	writeErr := p.write(ctx, batches)
+	wg.Go(func() {
+		if commitErr = com.run(writerDone); commitErr != nil {
+			stopReading()
+		}
+	})
+	writeErr := p.write(ctx, batches, com)
+	close(writerDone)
 	stopReading()
 	for range batches { // unblock the reader if the writer stopped early
 	}
 	wg.Wait()
-	if writeErr != nil {
-		return p.stop(writeErr)
+	if err := errors.Join(writeErr, commitErr); err != nil {
+		return p.stop(err)
 	}
 	if readErr != nil && ctx.Err() == nil {
 		return p.stop(readErr)

@@ -43,7 +43,7 @@ func (st *state) snapshot() Status {
 }
 
 func (st *state) setCursor(i uint64) {
-	st.update(func(s *Status) { s.Cursor, s.PendingSince = i, time.Time{} })
+	st.update(func(s *Status) { s.Cursor = i })
 }
 
 func (st *state) setRead(i uint64) { st.update(func(s *Status) { s.ReadIndex = i }) }

@@ -3,12 +3,13 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // write settles the batches from in, one at a time and in order, until in is
 // closed or ctx is cancelled; then it returns nil. A non-nil error (a failed
 // commit or dead-letter write) stops the partition.
-func (p *Pipeline) write(ctx context.Context, in <-chan *batch) error {
+func (p *Pipeline) write(ctx context.Context, in <-chan *batch, com *committer) error {
 	wctx, release := p.writeContext(ctx)
 	defer release()
 	for {
@@ -22,19 +23,25 @@ func (p *Pipeline) write(ctx context.Context, in <-chan *batch) error {
 		if !ok {
 			return nil
 		}
-		if err := p.settle(wctx, b); err != nil {
+		if err := com.failed(); err != nil {
+			return nil // reported by the committer
+		}
+		if err := p.settle(wctx, b, com); err != nil {
 			if wctx.Err() != nil {
 				p.log.Warn("shutdown timeout: batch left for the next run", "first", b.first, "last", b.last)
 				return nil
 			}
 			return err
 		}
+		if len(in) == 0 {
+			p.state.setPending(time.Time{}) // caught up with what was read
+		}
 	}
 }
 
 // settle delivers b (retrying until every record is accepted or
-// dead-lettered), stores its dead letters and commits the cursor to b.last.
-func (p *Pipeline) settle(ctx context.Context, b *batch) error {
+// dead-lettered), stores its dead letters and hands b.last to the committer.
+func (p *Pipeline) settle(ctx context.Context, b *batch, com *committer) error {
 	p.state.setPending(b.oldest)
 	p.set.Metrics.batch(ctx, p.set.Sink.Name(), len(b.records))
 	dead, err := p.deliverer.Deliver(ctx, b.records)
@@ -48,10 +55,7 @@ func (p *Pipeline) settle(ctx context.Context, b *batch) error {
 		}
 		p.deadLettered(ctx, dead)
 	}
-	if err := p.set.Cursor.Commit(b.last); err != nil {
-		return fmt.Errorf("commit cursor %d: %w", b.last, err)
-	}
-	p.state.setCursor(b.last)
+	com.settle(b.last)
 	return nil
 }
 
