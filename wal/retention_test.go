@@ -179,3 +179,27 @@ func TestConsumerLagMetric(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, st.Bytes, disk)
 }
+
+// TestTailerOverrunByDropOldest lets the DropOldest policy delete segments
+// a Tailer has not read yet: the Tailer must report ErrTruncated, not skip.
+func TestTailerOverrunByDropOldest(t *testing.T) {
+	dir := t.TempDir()
+	opts := retentionOpts()
+	opts.DiskBudgetBytes = 4096
+	opts.Overflow = DropOldest
+	l := openTest(t, dir, opts)
+	appendN(t, l, 5)
+	tl, err := OpenTailer(dir, 0, 0, TailerOptions{})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, tl.Close()) }()
+	_, err = tl.Next(t.Context())
+	require.NoError(t, err)
+	appendN(t, l, 500)
+	for {
+		_, err = tl.Next(t.Context())
+		if err != nil {
+			break
+		}
+	}
+	require.ErrorIs(t, err, ErrTruncated)
+}

@@ -217,6 +217,9 @@ func (s *scanner) advance() (bool, error) {
 	switch {
 	case s.pos < len(s.buf):
 		return false, s.corruption(errSegmentTail)
+	case segs[0].start > s.next:
+		return false, fmt.Errorf("wal: partition %d: entry %d, first retained index %d: %w",
+			s.partition, s.next, segs[0].start, ErrTruncated)
 	case segs[i].start != s.next:
 		return false, s.corruption(fmt.Errorf("%w: next segment starts at %d", errGap, segs[i].start))
 	}

@@ -14,7 +14,7 @@ import (
 
 // DefaultPollInterval is how often a Tailer re-checks the log when no file
 // notification arrives: a safety net behind fsnotify, not the main signal.
-const DefaultPollInterval = 20 * time.Millisecond
+const DefaultPollInterval = 10 * time.Millisecond
 
 // TailerOptions configure OpenTailer.
 type TailerOptions struct {
