@@ -156,3 +156,27 @@ func TestRotationMirror(t *testing.T) {
 		require.Equal(t, segs[len(segs)-1].size, p.tailBytes, "after append %d", i)
 	}
 }
+
+// TestFailedWritePoisonsPartition makes tidwall/wal fail a batch: every
+// later append to the partition fails, and reopening recovers.
+func TestFailedWritePoisonsPartition(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Open(dir, Options{NoSync: true})
+	require.NoError(t, err)
+	_, err = l.Append(t.Context(), nil, []byte("one"))
+	require.NoError(t, err)
+	p := l.parts[0]
+	p.mu.Lock()
+	require.NoError(t, p.wl.Close())
+	p.mu.Unlock()
+	for range 2 {
+		_, err = l.Append(t.Context(), nil, []byte("two"))
+		require.ErrorContains(t, err, "write batch")
+	}
+	require.Error(t, l.Close(), "closing reports the failed partition")
+
+	l = openTest(t, dir, Options{NoSync: true})
+	pos, err := l.Append(t.Context(), nil, []byte("two"))
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), pos.Index)
+}
