@@ -25,7 +25,12 @@ func warningKeys(ws []config.Warning) []string {
 }
 
 func TestLoadReferenceServerConfigs(t *testing.T) {
-	dir := filepath.Join(testenv.ConformanceDir(t), "server_configs")
+	// The reference resolves paths against its working directory: the
+	// vectors were recorded from the conformance folder.
+	conf := testenv.ConformanceDir(t)
+	t.Chdir(conf)
+	dir := filepath.Join(conf, "server_configs")
+	tlsWarns := []string{"tls.server_cert", "tls.server_key", "tls.ca_file"}
 	tests := []struct {
 		file      string
 		wantWarns []string
@@ -39,13 +44,29 @@ func TestLoadReferenceServerConfigs(t *testing.T) {
 		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
 			cfg, warns, err := config.Load(filepath.Join(dir, tt.file))
 			require.NoError(t, err)
-			require.ElementsMatch(t, tt.wantWarns, warningKeys(warns))
-			require.Equal(t, filepath.Join(dir, "certs", "server.crt"), cfg.TLS.ServerCert)
-			require.Equal(t, filepath.Join(dir, "certs", "client_ca_bundle.crt"), cfg.TLS.CAFile)
+			require.ElementsMatch(t, append(tt.wantWarns, tlsWarns...), warningKeys(warns))
+			require.Equal(t, filepath.Join(conf, "certs", "server.crt"), cfg.TLS.ServerCert)
+			require.Equal(t, filepath.Join(conf, "certs", "client_ca_bundle.crt"), cfg.TLS.CAFile)
 			require.Equal(t, "127.0.0.1", cfg.Host)
 			require.Equal(t, []string{"logger"}, cfg.Records["alerts"])
 		})
 	}
+}
+
+func TestRelativePathsPreferConfigDir(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "certs"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "certs", "s.crt"), []byte("x"), 0o600))
+	path := filepath.Join(dir, "config.json")
+	doc := `{"tls":{"server_cert":"certs/s.crt","server_key":"certs/s.key"},"wal":{"dir":"data/wal"}}`
+	require.NoError(t, os.WriteFile(path, []byte(doc), 0o600))
+	t.Chdir(t.TempDir())
+	cfg, warns, err := config.Load(path)
+	require.NoError(t, err)
+	require.Empty(t, warns)
+	require.Equal(t, filepath.Join(dir, "certs", "s.crt"), cfg.TLS.ServerCert)
+	require.Equal(t, filepath.Join(dir, "certs", "s.key"), cfg.TLS.ServerKey, "missing everywhere: beside the config")
+	require.Equal(t, filepath.Join(dir, "data", "wal"), cfg.WAL.Dir)
 }
 
 func TestLoadRateLimitKeys(t *testing.T) {

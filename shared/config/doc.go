@@ -13,8 +13,11 @@
 //   - Relative file paths (tls.*, wal.dir, gateway.vin_allowlist_file, ...)
 //     are resolved against the directory of the configuration file, so a
 //     config and its certificates can move together. The reference resolves
-//     them against the working directory; absolute paths behave the same in
-//     both.
+//     them against the working directory instead; so that its configs keep
+//     working unchanged, a file that must exist (certificate, key, CA
+//     bundle, allowlist) and is missing beside the config but present
+//     relative to the working directory is taken from there, with a
+//     warning. Absolute paths behave the same in both.
 //
 // Config is plain data: Load decodes and validates, nothing dials a backend.
 package config

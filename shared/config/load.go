@@ -46,7 +46,7 @@ func Parse(data []byte, baseDir string) (*Config, []Warning, error) {
 	cfg := &Config{}
 	decodeErr := decodeStrict(data, cfg)
 	warns := cfg.warnings()
-	cfg.resolvePaths(baseDir)
+	warns = append(warns, cfg.resolvePaths(baseDir)...)
 	cfg.applyDefaults()
 	// Validation runs even after a decode error so that one run reports
 	// every problem; fields that failed to decode keep their zero value.
@@ -86,50 +86,85 @@ func position(data []byte, offset int64) (line, col int) {
 }
 
 // resolvePaths makes every relative file path absolute against baseDir.
-func (c *Config) resolvePaths(baseDir string) {
+// A file that must already exist (certificates, keys, CA bundles, the VIN
+// allowlist) and is missing there but present relative to the working
+// directory is taken from the working directory instead, as the reference
+// server does, with a warning.
+func (c *Config) resolvePaths(baseDir string) []Warning {
 	if baseDir == "" {
-		return
+		return nil
 	}
-	resolveTLS(c.TLS, baseDir)
-	resolve(&c.Gateway.VINAllowlistFile, baseDir)
-	resolve(&c.WAL.Dir, baseDir)
-	resolve(&c.Forwarder.DeadLetterDir, baseDir)
+	r := resolver{base: baseDir}
+	r.tls("tls", c.TLS)
+	r.existing("gateway.vin_allowlist_file", &c.Gateway.VINAllowlistFile)
+	r.dir(&c.WAL.Dir)
+	r.dir(&c.Forwarder.DeadLetterDir)
 	if c.Logger != nil {
-		resolve(&c.Logger.File, baseDir)
+		r.dir(&c.Logger.File)
 	}
 	if c.MQTT != nil && c.MQTT.TLS != nil {
-		resolve(&c.MQTT.TLS.CAFile, baseDir)
-		resolve(&c.MQTT.TLS.ServerCert, baseDir)
-		resolve(&c.MQTT.TLS.ServerKey, baseDir)
+		r.existing("mqtt.tls.ca_file", &c.MQTT.TLS.CAFile)
+		r.existing("mqtt.tls.server_cert", &c.MQTT.TLS.ServerCert)
+		r.existing("mqtt.tls.server_key", &c.MQTT.TLS.ServerKey)
 	}
 	if c.Monitoring != nil {
-		resolve(&c.Monitoring.ProfilingPath, baseDir)
+		r.dir(&c.Monitoring.ProfilingPath)
 	}
 	if c.ZMQ != nil {
-		resolve(&c.ZMQ.ServerKeyJSONPath, baseDir)
-		resolve(&c.ZMQ.AllowedPublicKeysJSONPath, baseDir)
+		r.existing("zmq.server_key_json_path", &c.ZMQ.ServerKeyJSONPath)
+		r.existing("zmq.allowed_public_keys_json_path", &c.ZMQ.AllowedPublicKeysJSONPath)
 	}
 	if c.Redis != nil {
-		resolveTLS(c.Redis.TLS, baseDir)
+		r.tls("redis.tls", c.Redis.TLS)
 	}
 	if c.Airbrake != nil {
-		resolveTLS(c.Airbrake.TLS, baseDir)
+		r.tls("airbrake.tls", c.Airbrake.TLS)
 	}
+	return r.warns
 }
 
-func resolveTLS(t *TLSConfig, baseDir string) {
+type resolver struct {
+	base  string
+	warns []Warning
+}
+
+func (r *resolver) tls(key string, t *TLSConfig) {
 	if t == nil {
 		return
 	}
-	resolve(&t.ServerCert, baseDir)
-	resolve(&t.ServerKey, baseDir)
-	resolve(&t.CAFile, baseDir)
+	r.existing(key+".server_cert", &t.ServerCert)
+	r.existing(key+".server_key", &t.ServerKey)
+	r.existing(key+".ca_file", &t.CAFile)
 }
 
-func resolve(p *string, baseDir string) {
+// dir resolves a path that may not exist yet against the config directory.
+func (r *resolver) dir(p *string) {
 	if *p != "" && !filepath.IsAbs(*p) {
-		*p = filepath.Join(baseDir, *p)
+		*p = filepath.Join(r.base, *p)
 	}
+}
+
+// existing resolves a path to an existing file: the config directory
+// first, else the working directory (the reference's rule).
+func (r *resolver) existing(key string, p *string) {
+	if *p == "" || filepath.IsAbs(*p) {
+		return
+	}
+	inBase := filepath.Join(r.base, *p)
+	if _, err := os.Stat(inBase); err != nil {
+		if abs, err := filepath.Abs(*p); err == nil && fileExists(abs) {
+			r.warns = append(r.warns, Warning{Key: key, Message: "relative path " + *p +
+				" not found beside the config file; using " + abs + " (relative to the working directory, as the reference server does)"})
+			*p = abs
+			return
+		}
+	}
+	*p = inBase
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // Addr returns host:port of the telemetry listener.

@@ -1,0 +1,98 @@
+package session
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/fleetrelay/fleetrelay/gateway/internal/ingest"
+)
+
+// read is the reader loop. It owns s.reason and closes s.queue on exit.
+func (s *Session) read() {
+	defer close(s.queue)
+	for {
+		if !s.waitPause() {
+			s.reason = ReasonShutdown
+			return
+		}
+		if err := s.extendDeadline(); err != nil {
+			s.reason = ReasonReadFailed
+			return
+		}
+		mt, frame, err := s.ws.ReadMessage()
+		if err != nil {
+			s.reason = s.readFailure(err)
+			return
+		}
+		if mt != websocket.BinaryMessage {
+			s.reason = ReasonTextFrame
+			return
+		}
+		s.handle(frame, time.Now())
+	}
+}
+
+func (s *Session) readFailure(err error) CloseReason {
+	if s.draining.Load() {
+		return ReasonShutdown
+	}
+	reason := classify(err)
+	if reason == ReasonReadFailed {
+		s.log.Debug("socket_read_error", slog.Any("error", err))
+	}
+	return reason
+}
+
+// waitPause sleeps while the WAL asked this session to slow down. It
+// returns false if the session is draining.
+func (s *Session) waitPause() bool {
+	for {
+		if s.draining.Load() {
+			return false
+		}
+		wait := time.Until(time.Unix(0, s.pausedTo.Load()))
+		if wait <= 0 {
+			return true
+		}
+		time.Sleep(min(wait, 100*time.Millisecond))
+	}
+}
+
+// handle decides one frame and queues its answer (blocking when
+// max_in_flight answers are already waiting).
+func (s *Session) handle(frame []byte, now time.Time) {
+	s.stats.frames.Add(1)
+	s.stats.bytes.Add(int64(len(frame)))
+	s.set.Metrics.Received(len(frame))
+	res := s.set.Processor.Process(frame, &s.conn, now)
+	p := &pending{res: res, received: now}
+	switch res.Action {
+	case ingest.ActionDrop:
+		return
+	case ingest.ActionStore:
+		if !s.startAppend(p) {
+			return
+		}
+	}
+	s.queue <- p
+}
+
+// startAppend begins the WAL append of p's record in its own goroutine, so
+// that the appends of a window of records share group commits.
+func (s *Session) startAppend(p *pending) bool {
+	data, err := marshalRecord(&p.res)
+	if err != nil {
+		s.log.Error("record_encode_failed", slog.String("topic", p.res.Record.GetTopic()), slog.Any("error", err))
+		return false
+	}
+	p.done = make(chan error, 1)
+	key := []byte(s.conn.VIN)
+	go func() {
+		_, err := s.set.WAL.Append(context.Background(), key, data)
+		p.done <- err
+	}()
+	return true
+}
