@@ -48,14 +48,16 @@ type Config struct {
 // Validate checks the options.
 func (c Config) Validate() error {
 	var errs []error
-	for name, v := range map[string]int{"drop_first": c.DropFirst, "drop_every": c.DropEvery,
-		"reject_every": c.RejectEvery, "close_after": c.CloseAfter} {
-		if v < 0 {
-			errs = append(errs, fmt.Errorf("ackserver: %s must not be negative, got %d", name, v))
+	for _, o := range []struct {
+		name  string
+		value int64
+	}{
+		{"drop_first", int64(c.DropFirst)}, {"drop_every", int64(c.DropEvery)},
+		{"reject_every", int64(c.RejectEvery)}, {"close_after", int64(c.CloseAfter)}, {"read_limit", c.ReadLimit},
+	} {
+		if o.value < 0 {
+			errs = append(errs, fmt.Errorf("ackserver: %s must not be negative, got %d", o.name, o.value))
 		}
-	}
-	if c.ReadLimit < 0 {
-		errs = append(errs, fmt.Errorf("ackserver: read_limit must not be negative, got %d", c.ReadLimit))
 	}
 	return errors.Join(errs...)
 }

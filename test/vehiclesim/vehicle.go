@@ -65,7 +65,7 @@ type vehicle struct {
 	acks   *AckLog
 	stats  *vehicleStats
 
-	// Sender-goroutine state.
+	// Owned by the sender goroutine.
 	gen                         *generator
 	enc                         *envelope.Encoder
 	senderID, deviceID, devType []byte
@@ -74,15 +74,17 @@ type vehicle struct {
 	pace                        pacer
 	due                         []*record
 	backoff                     backoff
-	slots                       chan struct{} // one token per free window slot
-	mu                          sync.Mutex
-	inflight                    map[string]*record // by txid
-	free                        []*record
-	held                        int // window tokens taken back while draining
+	held                        int            // window tokens taken back while draining
+	cork                        *corkconn.Conn // the current connection's write coalescer
+	slots                       chan struct{}  // one token per free window slot; the reader returns them
 
-	cork *corkconn.Conn // the current connection's write coalescer
+	// Shared by the sender and reader goroutines.
+	mu       sync.Mutex
+	inflight map[string]*record // by txid; guarded by mu
+	free     []*record          // recycled records; guarded by mu
 
-	rbuf bytes.Buffer // reader-goroutine state
+	// Owned by the reader goroutine.
+	rbuf bytes.Buffer
 }
 
 func newVehicle(id Vehicle, cfg *Config, txPrefix string, acks *AckLog, log *slog.Logger) *vehicle {
