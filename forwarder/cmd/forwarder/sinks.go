@@ -8,6 +8,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore"
+	"github.com/fleetrelay/fleetrelay/forwarder/datastore/kafka"
+	"github.com/fleetrelay/fleetrelay/forwarder/datastore/kinesis"
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore/logger"
 	"github.com/fleetrelay/fleetrelay/forwarder/internal/service"
 	"github.com/fleetrelay/fleetrelay/shared/config"
@@ -21,18 +23,26 @@ func datastoreSinks(cfg *config.Config, log *slog.Logger, mp metric.MeterProvide
 	set := datastore.Settings{
 		Namespace: cfg.Namespace, TransmitDecodedRecords: cfg.TransmitDecodedRecords, MeterProvider: mp,
 	}
-	return func(_ context.Context, name string) (datastore.Sink, error) {
+	return func(ctx context.Context, name string) (datastore.Sink, error) {
 		set := set
 		set.Logger = log.With("sink", name)
 		switch name {
-		case "logger":
-			lc := cfg.Logger
-			if lc == nil {
-				lc = &config.LoggerConfig{}
-			}
-			return logger.New(lc, set)
+		case config.DispatcherKafka:
+			return kafka.New(cfg.Kafka, set)
+		case config.DispatcherKinesis:
+			return kinesis.New(ctx, orEmpty(cfg.Kinesis), set)
+		case config.DispatcherLogger:
+			return logger.New(orEmpty(cfg.Logger), set)
 		default:
 			return nil, fmt.Errorf("dispatcher %q is not supported by this forwarder", name)
 		}
 	}
+}
+
+// orEmpty returns c, or a zero section when the config has none.
+func orEmpty[T any](c *T) *T {
+	if c == nil {
+		return new(T)
+	}
+	return c
 }

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/metric/noop"
+
+	"github.com/fleetrelay/fleetrelay/shared/config"
+)
+
+func TestForwarderConfigValidate(t *testing.T) {
+	neg, big := -0.1, 1.0
+	tests := []struct {
+		name    string
+		cfg     config.ForwarderConfig
+		wantKey string
+	}{
+		{name: "zero_is_defaults"},
+		{name: "defaults_applied", cfg: config.ForwarderConfig{}.WithDefaults()},
+		{name: "negative_batch", cfg: config.ForwarderConfig{BatchMaxRecords: -1}, wantKey: "forwarder.batch_max_records"},
+		{name: "negative_linger", cfg: config.ForwarderConfig{BatchLingerMs: -5}, wantKey: "forwarder.batch_linger_ms"},
+		{name: "repeated_sink", cfg: config.ForwarderConfig{Sinks: []string{"kafka", "kafka"}}, wantKey: "forwarder.sinks"},
+		{name: "multiplier_below_one", cfg: config.ForwarderConfig{Retry: config.RetryConfig{Multiplier: 0.5}}, wantKey: "forwarder.retry.multiplier"},
+		{name: "negative_jitter", cfg: config.ForwarderConfig{Retry: config.RetryConfig{Jitter: &neg}}, wantKey: "forwarder.retry.jitter"},
+		{name: "jitter_one", cfg: config.ForwarderConfig{Retry: config.RetryConfig{Jitter: &big}}, wantKey: "forwarder.retry.jitter"},
+		{name: "initial_above_max", cfg: config.ForwarderConfig{Retry: config.RetryConfig{InitialIntervalMs: 5000, MaxIntervalMs: 100}}, wantKey: "forwarder.retry.initial_interval_ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if tt.wantKey == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tt.wantKey)
+		})
+	}
+	d := config.ForwarderConfig{}.WithDefaults()
+	require.Equal(t, config.DefaultBatchMaxRecords, d.BatchMaxRecords)
+	require.InDelta(t, config.DefaultRetryJitter, *d.Retry.Jitter, 1e-9)
+}
+
+func TestDatastoreSinks(t *testing.T) {
+	cfg := &config.Config{Logger: &config.LoggerConfig{File: filepath.Join(t.TempDir(), "records.log")}}
+	newSink := datastoreSinks(cfg, slog.New(slog.DiscardHandler), noop.NewMeterProvider())
+	s, err := newSink(t.Context(), "logger")
+	require.NoError(t, err)
+	require.Equal(t, "logger", s.Name())
+	require.NoError(t, s.Close(t.Context()))
+	_, err = newSink(t.Context(), "zmq")
+	require.ErrorContains(t, err, `"zmq" is not supported`)
+}
