@@ -3,7 +3,9 @@
 // with the reference's metadata plus fleetrelay's record_id as attributes
 // and the VIN as ordering key (message ordering on, so one vehicle's records
 // keep their order for subscriptions with ordering enabled). Write returns
-// nil only when every PublishResult has succeeded.
+// nil only when every PublishResult has succeeded. The client retries a
+// publish for at most 10 s; give Write a longer context, or a publish
+// abandoned by an expired context may still land after its retry.
 //
 // When a publish fails the client pauses that ordering key; the sink
 // resumes it after reporting the failure, so that the retried records (and
@@ -22,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	gpubsub "cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
@@ -37,6 +40,11 @@ import (
 
 // Name is the dispatcher name of this sink.
 const Name = "pubsub"
+
+// publishTimeout bounds the client library's own retries of a publish, so
+// that a Write whose context outlives it always learns every outcome and
+// leaves no message in flight behind it.
+const publishTimeout = 10 * time.Second
 
 // ErrEmulatorWithCredentials is returned by New when both
 // PUBSUB_EMULATOR_HOST and GOOGLE_APPLICATION_CREDENTIALS are set.
@@ -104,6 +112,7 @@ func (s *Sink) publisher(ctx context.Context, id string) (*gpubsub.Publisher, er
 	if p == nil {
 		p = s.client.Publisher(id)
 		p.EnableMessageOrdering = true
+		p.PublishSettings.Timeout = publishTimeout
 		s.publishers[id] = p
 	}
 	return p, nil
