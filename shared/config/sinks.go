@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"sort"
 	"strings"
@@ -143,8 +144,9 @@ const (
 
 // MQTTConfig is the `mqtt` section.
 type MQTTConfig struct {
-	// Broker is the broker URL: tcp:// or mqtt:// (plain), ssl://, tls:// or
-	// mqtts:// (TLS), ws:// or wss://.
+	// Broker is the broker: "host:port" as in the reference's examples
+	// (plain TCP), or a URL with scheme tcp:// or mqtt:// (plain), ssl://,
+	// tls:// or mqtts:// (TLS), ws:// or wss://.
 	Broker   string `json:"broker"`
 	ClientID string `json:"client_id,omitempty"`
 	Username string `json:"username,omitempty"`
@@ -203,7 +205,7 @@ func setDefault(v *int, def int) {
 // Validate checks the broker URL, qos, timeouts and TLS files.
 func (c *MQTTConfig) Validate() error {
 	var errs []error
-	if err := checkURL(c.Broker, "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss"); err != nil {
+	if err := checkBroker(c.Broker); err != nil {
 		errs = append(errs, fmt.Errorf("mqtt.broker: %w", err))
 	}
 	if c.QoS > 2 {
@@ -228,6 +230,17 @@ func (c *MQTTConfig) Validate() error {
 		errs = append(errs, errors.New("mqtt.tls: server_cert and server_key must be set together"))
 	}
 	return errors.Join(errs...)
+}
+
+// checkBroker accepts "host:port" or a URL with an MQTT scheme.
+func checkBroker(broker string) error {
+	if !strings.Contains(broker, "://") {
+		if _, port, err := net.SplitHostPort(broker); err != nil || port == "" {
+			return fmt.Errorf("%q must be host:port or a URL", broker)
+		}
+		return nil
+	}
+	return checkURL(broker, "tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss")
 }
 
 // LoggerConfig is the `logger` section.

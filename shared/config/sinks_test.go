@@ -25,6 +25,8 @@ func TestSinkSectionsValidate(t *testing.T) {
 		{"mqtt_ok", &MQTTConfig{Broker: "ssl://broker:8883", QoS: 1}, ""},
 		{"mqtt_bad_qos", &MQTTConfig{Broker: "tcp://b:1883", QoS: 3}, "mqtt.qos: must be 0, 1 or 2"},
 		{"mqtt_bad_broker", &MQTTConfig{Broker: "http://b"}, "mqtt.broker"},
+		{"mqtt_host_port_broker", &MQTTConfig{Broker: "localhost:1883"}, ""},
+		{"mqtt_no_port", &MQTTConfig{Broker: "localhost"}, "mqtt.broker"},
 		{"mqtt_negative_timeout", &MQTTConfig{Broker: "tcp://b:1883", PublishTimeoutMs: -1}, "mqtt.publish_timeout_ms: must be >= 0"},
 		{"mqtt_wildcard_base", &MQTTConfig{Broker: "tcp://b:1883", TopicBase: "a/#"}, "mqtt.topic_base"},
 		{"mqtt_half_client_cert", &MQTTConfig{Broker: "tls://b:8883", TLS: &MQTTTLSConfig{ServerCert: "c.pem"}}, "mqtt.tls: server_cert and server_key"},
