@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore"
@@ -96,7 +98,11 @@ func TestForwardsWALWhileItIsWritten(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var runErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { runErr = service.Run(ctx, cfg, []string{"kafka", "mqtt"}, service.Settings{NewSink: sk.new}) })
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	wg.Go(func() {
+		runErr = service.Run(ctx, cfg, []string{"kafka", "mqtt"}, service.Settings{NewSink: sk.new, MeterProvider: mp})
+	})
 
 	appendRecords(t.Context(), t, l, 300, 700) // the gateway keeps writing
 	require.Eventually(t, func() bool {
@@ -107,6 +113,12 @@ func TestForwardsWALWhileItIsWritten(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, runErr)
 	require.True(t, sk.get("kafka").Closed())
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(t.Context(), &rm))
+	require.GreaterOrEqual(t, counter(t, rm, "fleetrelay_forwarder_delivered_records", map[string]string{"sink": "mqtt"}), int64(1000))
+	require.Positive(t, counter(t, rm, "fleetrelay_forwarder_failed_records", map[string]string{"sink": "kafka", "reason": "transient"}))
+	require.Positive(t, counter(t, rm, "fleetrelay_forwarder_retried_records", map[string]string{"sink": "kafka"}))
+	require.Zero(t, counter(t, rm, "fleetrelay_forwarder_failed_records", map[string]string{"sink": "mqtt"}))
 
 	var committed uint64
 	for p := range 4 {
