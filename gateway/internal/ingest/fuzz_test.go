@@ -64,3 +64,33 @@ func checkFuzzRecord(t *testing.T, res ingest.Result) {
 	require.NoError(t, err)
 	require.Equal(t, rec.GetPayload(), again, "the stored payload is already transformed")
 }
+
+// fuzzTopics are the topics FuzzIngestPayload sends: the four known ones,
+// a configured opaque one and an unconfigured one.
+var fuzzTopics = []string{"V", "alerts", "errors", "connectivity", "blob", "canlogs"}
+
+// FuzzIngestPayload builds valid envelopes around arbitrary payloads, txids
+// and senders, so that the protobuf and transform paths are explored (seed
+// corpus: the dispatched payloads of the conformance vectors, in
+// testdata/fuzz/FuzzIngestPayload). The same properties as FuzzIngest hold,
+// and a valid envelope is never answered as malformed.
+func FuzzIngestPayload(f *testing.F) {
+	f.Add(uint8(0), []byte("txid"), []byte("vehicle_device."+testVIN), []byte{})
+	p := newProcessor(f, ingest.Config{Topics: []string{"V", "alerts", "errors", "connectivity", "blob"}})
+	f.Fuzz(func(t *testing.T, topicIndex uint8, txid, sender, payload []byte) {
+		topic := fuzzTopics[int(topicIndex)%len(fuzzTopics)]
+		frame := frameSpec{txid: string(txid), topic: topic, sender: string(sender), payload: payload}.build()
+		res := p.Process(frame, testConn(), testNow)
+		require.NotEqual(t, ingest.ReasonMalformed, res.Reason)
+		require.Equal(t, fuzzReasons[res.Reason], res.Action)
+		require.Equal(t, txid, []byte(string(res.TxID)), "the txid is echoed")
+		if res.Action != ingest.ActionStore {
+			require.Nil(t, res.Record)
+			return
+		}
+		checkFuzzRecord(t, res)
+		if topic == "blob" {
+			require.Equal(t, payload, res.Record.GetPayload())
+		}
+	})
+}
