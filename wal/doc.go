@@ -23,7 +23,20 @@
 //     registered consumer has passed them; at the budget Append fails with
 //     ErrFull unless the DropOldest policy is chosen.
 //
+// Metrics (OpenTelemetry, through Options.MeterProvider):
+// fleetrelay_wal_appended_records_total, fleetrelay_wal_appended_bytes_total,
+// fleetrelay_wal_batch_records (records per fsync),
+// fleetrelay_wal_fsync_duration_seconds, fleetrelay_wal_disk_bytes,
+// fleetrelay_wal_consumer_lag_records{consumer,partition},
+// fleetrelay_wal_dropped_records_total and
+// fleetrelay_wal_full_rejections_total; per-partition series carry a
+// partition attribute.
+//
+// The command wal/cmd/walctl prints a log's state, dumps entries and
+// verifies every checksum.
+//
 // Durability promise: a record whose Append returned nil survives a crash of
 // the process or of the machine, provided the disk honours fsync. Records
 // whose Append did not return nil may or may not be present after a crash.
+// FORMAT.md states the limits and the recovery rules.
 package wal

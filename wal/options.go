@@ -44,11 +44,17 @@ type Options struct {
 	Partitions int
 	// SegmentSize is the size at which a partition starts a new segment file.
 	SegmentSize int64
-	// MaxBatchBytes and MaxBatchRecords bound one group commit.
+	// MaxBatchBytes and MaxBatchRecords bound one group commit. Recovery
+	// also uses MaxBatchBytes to recognise pages of the last, unsynced batch
+	// lost in a machine crash (see FORMAT.md), so lower it only between
+	// clean shutdowns.
 	MaxBatchBytes, MaxBatchRecords int
 	// NoSync skips fsync. For tests only: it breaks the durability promise.
 	NoSync bool
-	// DiskBudgetBytes caps the bytes of all segments; 0 means no cap.
+	// DiskBudgetBytes caps the bytes of all segments; 0 means no cap. It is
+	// checked when an Append starts, so records already admitted may exceed
+	// it by their own size. The tail segment of each partition is never
+	// deleted, so the budget should be several SegmentSize × partitions.
 	DiskBudgetBytes int64
 	// Overflow selects the behaviour at the disk budget (default RejectNew).
 	Overflow Overflow

@@ -44,7 +44,8 @@ type Tailer struct {
 // OpenTailer opens partition of the log at dir, positioned after index
 // after (0 reads from the first entry). It fails with ErrTruncated when
 // entry after+1 has been deleted by retention, and with ErrAheadOfLog when
-// after is beyond the last durable index.
+// after is beyond the last durable index. A log not created yet (no
+// meta.json) fails with an error matching fs.ErrNotExist; retry later.
 func OpenTailer(dir string, partition int, after uint64, opts TailerOptions) (*Tailer, error) {
 	if err := checkPartition(dir, partition); err != nil {
 		return nil, err
