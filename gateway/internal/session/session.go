@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -139,9 +140,25 @@ func (s *Session) finish() {
 		slog.Int64("acks", s.stats.acks.Load()))
 }
 
+// closeGrace bounds how long a closing session keeps reading (and
+// discarding) after its close frame, so that the close frame and the last
+// acks reach the vehicle before the TCP connection ends. Closing with
+// unread input would reset the connection and could destroy them.
+const closeGrace = time.Second
+
+// closeFrame sends a close frame, then lingers: it discards what the
+// vehicle still sends until it closes or closeGrace passes. The websocket
+// reader has stopped by then, so the raw connection is read.
 func (s *Session) closeFrame(code int, text string) {
 	msg := websocket.FormatCloseMessage(code, text)
-	_ = s.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(s.cfg.WriteTimeout))
+	if err := s.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(s.cfg.WriteTimeout)); err != nil {
+		return
+	}
+	nc := s.ws.NetConn()
+	if err := nc.SetReadDeadline(time.Now().Add(closeGrace)); err != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, nc)
 }
 
 type stats struct {
