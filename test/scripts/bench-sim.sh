@@ -31,6 +31,8 @@ trap cleanup EXIT
 (cd "$root/test" && go build -o "$work/" ./cmd/ackserver ./cmd/vehiclesim)
 "$work/devpki" -dir "$work/pki" -vehicles "$VEHICLES" >/dev/null
 
+# median N...: the median of integers.
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 # cpu_ticks PID: user+system clock ticks of a process.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 tck=$(getconf CLK_TCK)
@@ -40,6 +42,7 @@ echo "# vehicles=$VEHICLES measure=${MEASURE}s warmup=${WARMUP}s runs=$RUNS"
 printf '%-6s %-3s %10s %8s %8s %8s %9s %9s %14s\n' window run acked/s p50_ms p90_ms p99_ms sim_cpu ack_cpu sent/sim_cpu_s
 for w in $WINDOWS; do
   rates=()
+  per_cpu=()
   for r in $(seq 1 "$RUNS"); do
     "$work/ackserver" -addr "$ADDR" -pki "$work/pki" >"$work/ack.out" 2>&1 &
     ack_pid=$!
@@ -56,10 +59,10 @@ for w in $WINDOWS; do
     line=$(tail -n 1 "$work/sim.json")
     rate=$(jq -r '.acked_per_sec | floor' <<<"$line")
     rates+=("$rate")
+    per_cpu+=("$(jq -r '.sent_per_cpu_sec | floor' <<<"$line")")
     printf '%-6s %-3s %10s %8s %8s %8s %9s %9s %14s\n' "$w" "$r" "$rate" \
       "$(jq -r '.latency_ms.p50' <<<"$line")" "$(jq -r '.latency_ms.p90' <<<"$line")" "$(jq -r '.latency_ms.p99' <<<"$line")" \
       "$(jq -r '.cpu_sec * 100 | floor / 100' <<<"$line")" "$ack_cpu" "$(jq -r '.sent_per_cpu_sec | floor' <<<"$line")"
   done
-  median=$(printf '%s\n' "${rates[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}')
-  echo "window=$w median acked/s: $median"
+  echo "window=$w median acked/s: $(median "${rates[@]}")  median sent/sim_cpu_s: $(median "${per_cpu[@]}")"
 done
