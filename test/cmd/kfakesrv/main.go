@@ -3,19 +3,25 @@
 // survives a restart, including after SIGKILL, so a test can kill it and
 // start it again on the same port and directory.
 //
-//	kfakesrv -port 19092 [-data-dir DIR] [-topics a,b -partitions 3] [-sync]
+//	kfakesrv -port 19092 [-data-dir DIR] [-topics a,b -partitions 3] [-sync] [-slow-delay 300ms]
 //
 // It prints "READY 127.0.0.1:<port>" once it accepts connections and runs
-// until SIGINT or SIGTERM.
+// until SIGINT or SIGTERM. SIGUSR1 makes the broker slow: every read from a
+// client connection waits -slow-delay first, so each request is answered at
+// least that late (the broker's advertised address stays its own, which a
+// TCP proxy in front of it could not achieve). SIGUSR2 makes it fast again.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -26,9 +32,17 @@ func main() {
 	topics := flag.String("topics", "", "comma-separated topics to create at start")
 	partitions := flag.Int("partitions", 1, "partitions of each -topics topic")
 	sync := flag.Bool("sync", false, "fsync every write to -data-dir (machine-crash durability)")
+	slowDelay := flag.Duration("slow-delay", 300*time.Millisecond, "delay before each client read while slow (SIGUSR1 on, SIGUSR2 off)")
 	flag.Parse()
 
-	opts := []kfake.Opt{kfake.Ports(*port), kfake.AllowAutoTopicCreation()}
+	var delay atomic.Int64
+	opts := []kfake.Opt{
+		kfake.Ports(*port), kfake.AllowAutoTopicCreation(),
+		kfake.ListenFn(func(network, addr string) (net.Listener, error) {
+			l, err := net.Listen(network, addr)
+			return slowListener{Listener: l, delay: &delay}, err
+		}),
+	}
 	if *dataDir != "" {
 		opts = append(opts, kfake.DataDir(*dataDir))
 		if *sync {
@@ -46,7 +60,45 @@ func main() {
 	fmt.Println("READY", strings.Join(c.ListenAddrs(), ","))
 
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	<-sig
-	c.Close()
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
+	for s := range sig {
+		switch s {
+		case syscall.SIGUSR1:
+			delay.Store(int64(*slowDelay))
+			fmt.Println("SLOW", *slowDelay)
+		case syscall.SIGUSR2:
+			delay.Store(0)
+			fmt.Println("FAST")
+		default:
+			c.Close()
+			return
+		}
+	}
+}
+
+// slowListener hands out connections whose reads wait the current delay.
+type slowListener struct {
+	net.Listener
+	delay *atomic.Int64
+}
+
+func (l slowListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return slowConn{Conn: c, delay: l.delay}, nil
+}
+
+// slowConn delays each Read by the listener's current delay.
+type slowConn struct {
+	net.Conn
+	delay *atomic.Int64
+}
+
+func (c slowConn) Read(b []byte) (int, error) {
+	if d := time.Duration(c.delay.Load()); d > 0 {
+		time.Sleep(d)
+	}
+	return c.Conn.Read(b)
 }

@@ -1,0 +1,104 @@
+package reliability
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fleetrelay/fleetrelay/test/vehiclesim"
+)
+
+// sampleMax bounds the examples a report lists.
+const sampleMax = 5
+
+// verify compares what the vehicles saw acked with the WAL and with what
+// every sink delivered.
+func (s *system) verify(ctx context.Context, index *walIndex, rep *Report) error {
+	recs, err := vehiclesim.ReadAckLog(s.ackedTo)
+	if err != nil {
+		return fmt.Errorf("ack log: %w", err)
+	}
+	acked := make(map[Key]bool, len(recs))
+	for _, r := range recs {
+		acked[Key{r.VIN, r.TxID, r.Topic}] = true
+	}
+	rep.Acked = len(acked)
+	index.mu.Lock()
+	rep.WALEntries, rep.WALUnread, rep.HostileStored = index.entries, index.skipped, index.hostile
+	index.mu.Unlock()
+	for k := range acked {
+		if _, ok := index.position(k); !ok {
+			rep.MissingFromWAL++
+		}
+	}
+	for _, sink := range s.cfg.Sinks {
+		var ds []delivery
+		var torn int
+		switch sink {
+		case "logger":
+			ds, torn, err = readLoggerFile(s.loggerTo)
+		case "kafka":
+			ds, err = readKafka(ctx, fmt.Sprintf("127.0.0.1:%d", s.kafkaPort),
+				[]string{"reliability_V", "reliability_alerts", "reliability_errors"})
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", sink, err)
+		}
+		res := checkSink(sink, acked, ds, index)
+		res.Torn = torn
+		rep.SinkResults = append(rep.SinkResults, res)
+	}
+	return nil
+}
+
+// checkSink computes losses, duplicates and order for one sink's messages.
+// A record counts as in order when its first delivery comes after the
+// first deliveries of every earlier WAL record of its VIN; re-deliveries
+// (duplicates) may come at any point.
+func checkSink(sink string, acked map[Key]bool, ds []delivery, index *walIndex) SinkResult {
+	res := SinkResult{Sink: sink, Messages: len(ds)}
+	seen := make(map[Key]bool, len(ds))
+	highest := map[string]Pos{}
+	for _, d := range ds {
+		pos, ok := d.Pos, d.HasPos
+		if ok {
+			if k, known := index.keyAt(pos); known && k != d.Key {
+				res.Mismatched++
+			}
+		}
+		if first, known := index.position(d.Key); known {
+			// The first WAL copy of a record is delivered first.
+			pos, ok = first, true
+		}
+		if !ok {
+			res.Unmapped++
+			continue
+		}
+		if seen[d.Key] {
+			res.Duplicates++
+			continue
+		}
+		seen[d.Key] = true
+		if h, has := highest[d.Key.VIN]; has && pos.less(h) {
+			res.OrderViolations++
+			if len(res.OrderSample) < sampleMax {
+				res.OrderSample = append(res.OrderSample, fmt.Sprintf("%s txid %s at %d-%d first delivered after %d-%d",
+					d.Key.VIN, d.Key.TxID, pos.Partition, pos.Index, h.Partition, h.Index))
+			}
+			continue
+		}
+		highest[d.Key.VIN] = pos
+	}
+	res.Distinct = len(seen)
+	if res.Messages > 0 {
+		res.DuplicateRate = float64(res.Duplicates) / float64(res.Messages)
+	}
+	for k := range acked {
+		if !seen[k] {
+			res.Lost++
+			if len(res.LostSample) < sampleMax {
+				res.LostSample = append(res.LostSample, fmt.Sprintf("%s txid %s topic %s", k.VIN, k.TxID, k.Topic))
+			}
+		}
+	}
+	return res
+}
