@@ -12,7 +12,7 @@ import (
 func (p *Pipeline) write(ctx context.Context, in <-chan *batch, com *committer) error {
 	wctx, release := p.writeContext(ctx)
 	defer release()
-	for {
+	for ctx.Err() == nil { // checked first: select picks among ready cases at random
 		var b *batch
 		var ok bool
 		select {
@@ -37,6 +37,7 @@ func (p *Pipeline) write(ctx context.Context, in <-chan *batch, com *committer) 
 			p.state.setPending(time.Time{}) // caught up with what was read
 		}
 	}
+	return nil
 }
 
 // settle delivers b (retrying until every record is accepted or
