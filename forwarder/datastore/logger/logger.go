@@ -32,6 +32,7 @@ import (
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore/message"
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore/sinkmetrics"
 	"github.com/fleetrelay/fleetrelay/shared/config"
+	"github.com/fleetrelay/fleetrelay/shared/record"
 )
 
 // Name is the dispatcher name of this sink.
@@ -119,7 +120,7 @@ func (s *Sink) writeLine(rec datastore.Record) error {
 // line returns the JSON line for rec, newline included.
 func (s *Sink) line(rec datastore.Record) ([]byte, error) {
 	w := rec.WAL
-	msg, err := message.Unmarshal(w.GetTopic(), w.GetPayload())
+	msg, err := record.Unmarshal(w.GetTopic(), w.GetPayload())
 	if err != nil {
 		return nil, fmt.Errorf("record %s: %w", rec.ID(), err)
 	}

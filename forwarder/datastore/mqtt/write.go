@@ -9,7 +9,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore"
-	"github.com/fleetrelay/fleetrelay/forwarder/datastore/message"
+	"github.com/fleetrelay/fleetrelay/shared/record"
 )
 
 // sent is one record's publish tokens.
@@ -47,7 +47,7 @@ func (s *Sink) Write(ctx context.Context, batch []datastore.Record) error {
 
 func (s *Sink) publish(ctx context.Context, rec datastore.Record) sent {
 	w := rec.WAL
-	msg, err := message.Unmarshal(w.GetTopic(), w.GetPayload())
+	msg, err := record.Unmarshal(w.GetTopic(), w.GetPayload())
 	if err != nil {
 		return sent{err: datastore.Permanent(err)}
 	}
