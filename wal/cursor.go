@@ -27,7 +27,8 @@ const (
 // should write at a time (one forwarder per sink); Load is safe from any
 // process. A Cursor holds no open files and needs no Close.
 type Cursor struct {
-	path string
+	path      string
+	partition int
 
 	mu        sync.Mutex
 	committed uint64
@@ -47,8 +48,8 @@ func OpenCursor(dir, consumer string, partition int) (*Cursor, error) {
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return nil, fmt.Errorf("wal: create cursor dir: %w", err)
 	}
-	c := &Cursor{path: cursorPath(dir, consumer, partition)}
-	v, err := readCursor(c.path)
+	c := &Cursor{path: cursorPath(dir, consumer, partition), partition: partition}
+	v, err := readCursor(c.path, partition)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +77,7 @@ func validConsumer(name string) error {
 // Load reads the committed position from disk (it may have been committed
 // by another process). A damaged file returns a *CorruptionError.
 func (c *Cursor) Load() (uint64, error) {
-	return readCursor(c.path)
+	return readCursor(c.path, c.partition)
 }
 
 // Commit durably records index as delivered: temporary file, fsync, rename,
@@ -117,7 +118,7 @@ func decodeCursor(b []byte) (uint64, error) {
 }
 
 // readCursor returns the index committed in path, 0 when it does not exist.
-func readCursor(path string) (uint64, error) {
+func readCursor(path string, partition int) (uint64, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -127,7 +128,7 @@ func readCursor(path string) (uint64, error) {
 	}
 	v, err := decodeCursor(b)
 	if err != nil {
-		return 0, &CorruptionError{Partition: -1, Segment: path, Err: err}
+		return 0, &CorruptionError{Partition: partition, Segment: path, Err: fmt.Errorf("cursor file: %w", err)}
 	}
 	return v, nil
 }
@@ -138,7 +139,7 @@ func LoadCursor(dir, consumer string, partition int) (uint64, error) {
 	if err := validConsumer(consumer); err != nil {
 		return 0, err
 	}
-	return readCursor(cursorPath(dir, consumer, partition))
+	return readCursor(cursorPath(dir, consumer, partition), partition)
 }
 
 // Consumers lists the consumers that have a cursor directory in the log at

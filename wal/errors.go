@@ -47,8 +47,9 @@ var (
 )
 
 // CorruptionError reports damaged data: a frame whose checksum, version,
-// length or index does not match, found in Segment (a file path) of Partition.
-// Index is the index the damaged entry has (or would have) in the log.
+// length or index does not match, found in Segment (a file path: a segment,
+// or a cursor file) of Partition. Index is the index the damaged entry has
+// (or would have) in the log; it is 0 for a cursor file.
 // It matches ErrCorrupt with errors.Is and unwraps to the specific cause.
 type CorruptionError struct {
 	Partition int

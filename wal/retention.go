@@ -56,7 +56,7 @@ func (l *Log) lowestCursor(p *partition) (uint64, error) {
 	last := p.lastIndex()
 	low := last
 	for _, c := range l.opts.Consumers {
-		v, err := readCursor(cursorPath(l.dir, c, p.id))
+		v, err := readCursor(cursorPath(l.dir, c, p.id), p.id)
 		if err != nil {
 			return 0, fmt.Errorf("wal: consumer %s partition %d: %w", c, p.id, err)
 		}
