@@ -1,9 +1,7 @@
 package record
 
 import (
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -16,10 +14,6 @@ import (
 // alert that is taken to hold milliseconds: 315576000000 s, the largest
 // seconds value protojson can render (the year 11970).
 const MillisecondSecondsThreshold = 315576000000
-
-// scientificNotation matches the float strings the reference rewrites: a
-// decimal point and an exponent are both required.
-var scientificNotation = regexp.MustCompile(`^[+-]?(\d*\.\d+|\d+\.\d*)([eE][+-]?\d+)$`)
 
 // Transform applies the reference transforms for the message's type in
 // place: VIN injection for the four known types, then Location and
@@ -73,8 +67,7 @@ func TransformScientificNotation(p *vehiclepb.Payload) {
 // rewriteScientific returns the fixed-point form of s when s is a float in
 // scientific notation.
 func rewriteScientific(s string) (string, bool) {
-	// The exponent is mandatory: skip the regexp for the common case.
-	if !strings.ContainsAny(s, "eE") || !scientificNotation.MatchString(s) {
+	if !isScientific(s) {
 		return "", false
 	}
 	f, err := strconv.ParseFloat(s, 32)
@@ -100,4 +93,29 @@ func millisecondsFixed(ts *timestamppb.Timestamp) *timestamppb.Timestamp {
 		return ts
 	}
 	return timestamppb.New(time.UnixMilli(ts.GetSeconds()))
+}
+
+// isScientific reports whether s matches the reference's regular expression
+// ^[+-]?(\d*\.\d+|\d+\.\d*)([eE][+-]?\d+)$: a mantissa with a decimal point
+// and at least one digit, then a mandatory exponent.
+func isScientific(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	intDigits := digits(s)
+	s = s[intDigits:]
+	if s == "" || s[0] != '.' {
+		return false
+	}
+	fracDigits := digits(s[1:])
+	s = s[1+fracDigits:]
+	if intDigits+fracDigits == 0 || s == "" || (s[0] != 'e' && s[0] != 'E') {
+		return false
+	}
+	s = s[1:]
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	expDigits := digits(s)
+	return expDigits > 0 && expDigits == len(s)
 }
