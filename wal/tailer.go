@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -76,12 +77,19 @@ func checkPartition(dir string, partition int) error {
 	return nil
 }
 
-// watch subscribes to changes of the partition directory. Without
+// watch subscribes to changes of the watermark file, which the writer
+// updates after every group commit (rotation included), or of the
+// partition directory while that file does not exist yet. Watching the file
+// alone spares the Tailer an event for every write to a segment. Without
 // notifications the Tailer still works, by polling.
 func (t *Tailer) watch() {
+	target := filepath.Join(t.s.dir, syncedFile)
+	if _, err := os.Stat(target); err != nil {
+		target = t.s.dir
+	}
 	w, err := fsnotify.NewWatcher()
 	if err == nil {
-		if err = w.Add(t.s.dir); err != nil {
+		if err = w.Add(target); err != nil {
 			_ = w.Close()
 		}
 	}
