@@ -29,7 +29,10 @@ type Config struct {
 	// RestartDelay is the first wait before Work is run again after it
 	// failed; it doubles up to MaxRestartDelay.
 	RestartDelay, MaxRestartDelay time.Duration
-	Logger                        *slog.Logger
+	// OnRelease, if set, is called when this process gives a partition up,
+	// after its worker has returned and before the lock is released.
+	OnRelease func(partition int)
+	Logger    *slog.Logger
 }
 
 // Coordinator owns a fair share of the partitions of one sink and runs Work
@@ -194,6 +197,9 @@ func (c *Coordinator) release(p int) error {
 	}
 	w.cancel()
 	<-w.done
+	if c.cfg.OnRelease != nil {
+		c.cfg.OnRelease(p)
+	}
 	c.log.Info("partition released", "partition", p)
 	return w.lock.Unlock()
 }

@@ -139,3 +139,31 @@ func TestFailedWorkIsRestarted(t *testing.T) {
 	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return runs >= 3 }, 5*time.Second, time.Millisecond)
 	stop()
 }
+
+func TestOnReleaseRunsAfterWorkReturns(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	record := func(e string) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+	}
+	c, err := ownership.New(ownership.Config{Dir: t.TempDir(), Partitions: 2, Interval: 10 * time.Millisecond,
+		RestartDelay: time.Millisecond, MaxRestartDelay: time.Millisecond,
+		OnRelease: func(int) { record("released") }},
+		func(ctx context.Context, p int) error {
+			<-ctx.Done()
+			record("returned")
+			return nil
+		})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() { require.NoError(t, c.Run(ctx)) })
+	require.Eventually(t, func() bool { return len(c.Owned()) == 2 }, 5*time.Second, time.Millisecond)
+	cancel()
+	wg.Wait()
+	require.Len(t, events, 4)
+	require.ElementsMatch(t, []string{"returned", "returned", "released", "released"}, events)
+	require.Empty(t, c.Owned())
+}

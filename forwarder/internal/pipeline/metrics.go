@@ -27,7 +27,26 @@ type Metrics struct {
 	latency       metric.Float64Histogram
 
 	mu      sync.Mutex
-	tracked map[trackKey]func() Status
+	tracked map[trackKey]tracked
+}
+
+// tracked is a pipeline whose lag the gauges report.
+type tracked struct {
+	status func() Status
+	head   func() (uint64, error)
+}
+
+// lag returns the entries after the cursor: up to the log's head when it is
+// known, else up to what the reader has read.
+func (t tracked) lag() (uint64, Status) {
+	s := t.status()
+	head := s.ReadIndex
+	if t.head != nil {
+		if h, err := t.head(); err == nil {
+			head = max(head, h)
+		}
+	}
+	return head - min(s.Cursor, head), s
 }
 
 type trackKey struct {
@@ -38,7 +57,7 @@ type trackKey struct {
 // NewMetrics creates the instruments on mp's "fleetrelay/forwarder" meter.
 func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 	m := mp.Meter("github.com/fleetrelay/fleetrelay/forwarder/internal/pipeline")
-	x := &Metrics{tracked: make(map[trackKey]func() Status)}
+	x := &Metrics{tracked: make(map[trackKey]tracked)}
 	var errs [10]error
 	x.deliveredRecs, errs[0] = m.Int64Counter("fleetrelay_forwarder_delivered_records",
 		metric.WithUnit("{record}"), metric.WithDescription("Records the datastore accepted."))
@@ -64,7 +83,7 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 
 func (x *Metrics) registerLag(m metric.Meter) error {
 	lagRecs, err1 := m.Int64ObservableGauge("fleetrelay_forwarder_lag_records",
-		metric.WithUnit("{record}"), metric.WithDescription("Entries read from the WAL but not yet committed."))
+		metric.WithUnit("{record}"), metric.WithDescription("WAL entries after the committed cursor."))
 	lagAge, err2 := m.Float64ObservableGauge("fleetrelay_forwarder_lag_seconds",
 		metric.WithUnit("s"), metric.WithDescription("Age of the oldest entry not yet committed."))
 	if err := errors.Join(err1, err2); err != nil {
@@ -74,10 +93,10 @@ func (x *Metrics) registerLag(m metric.Meter) error {
 		x.mu.Lock()
 		defer x.mu.Unlock()
 		now := time.Now()
-		for k, f := range x.tracked {
-			s := f()
+		for k, t := range x.tracked {
+			lag, s := t.lag()
 			attrs := metric.WithAttributes(attribute.String("sink", k.sink), attribute.String("partition", strconv.Itoa(k.partition)))
-			o.ObserveInt64(lagRecs, int64(s.ReadIndex-min(s.Cursor, s.ReadIndex)), attrs)
+			o.ObserveInt64(lagRecs, int64(lag), attrs)
 			o.ObserveFloat64(lagAge, age(now, s.PendingSince), attrs)
 		}
 		return nil
@@ -92,21 +111,28 @@ func age(now, since time.Time) float64 {
 	return max(0, now.Sub(since).Seconds())
 }
 
-// Track reports p's lag under its sink and partition until the returned
-// function is called.
-func (x *Metrics) Track(p *Pipeline) (untrack func()) {
+// Track reports p's lag under its sink and partition, replacing any
+// pipeline tracked there before, until Untrack. head, if not nil, returns
+// the partition's last durable index; without it the lag counts only the
+// entries read so far. A pipeline that stopped on an error stays tracked,
+// so that a stuck partition keeps showing its lag.
+func (x *Metrics) Track(p *Pipeline, head func() (uint64, error)) {
 	if x == nil {
-		return func() {}
+		return
 	}
-	k := trackKey{sink: p.set.Sink.Name(), partition: p.cfg.Partition}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.tracked[k] = p.Status
-	return func() {
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		delete(x.tracked, k)
+	x.tracked[trackKey{sink: p.set.Sink.Name(), partition: p.cfg.Partition}] = tracked{status: p.Status, head: head}
+}
+
+// Untrack stops reporting the lag of a sink's partition.
+func (x *Metrics) Untrack(sink string, partition int) {
+	if x == nil {
+		return
 	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	delete(x.tracked, trackKey{sink: sink, partition: partition})
 }
 
 func sinkAttr(sink string) metric.MeasurementOption {

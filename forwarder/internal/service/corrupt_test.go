@@ -79,6 +79,9 @@ func TestCorruptEntryIsSurfacedAndDeliveryStopsThere(t *testing.T) {
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, reader.Collect(t.Context(), &rm))
 	require.Positive(t, counter(t, rm, "fleetrelay_forwarder_read_errors", map[string]string{"reason": "corruption", "sink": "mqtt"}))
+	lag, ok := gauge(rm, "fleetrelay_forwarder_lag_records")
+	require.True(t, ok, "lag is reported while the partition is stuck")
+	require.Positive(t, lag, "the entries behind the damage are lag")
 	cancel()
 	wg.Wait()
 
@@ -93,4 +96,16 @@ func TestCorruptEntryIsSurfacedAndDeliveryStopsThere(t *testing.T) {
 	v, err := c.Load()
 	require.NoError(t, err)
 	require.Equal(t, uint64(len(accepted)), v, "the cursor stops before the damaged entry")
+}
+
+// gauge returns the first point of an int64 gauge.
+func gauge(rm metricdata.ResourceMetrics, name string) (int64, bool) {
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if g, ok := m.Data.(metricdata.Gauge[int64]); ok && m.Name == name && len(g.DataPoints) > 0 {
+				return g.DataPoints[0].Value, true
+			}
+		}
+	}
+	return 0, false
 }

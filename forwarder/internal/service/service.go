@@ -115,6 +115,7 @@ func (r *runner) run(ctx context.Context) error {
 	coord, err := ownership.New(ownership.Config{
 		Dir: StateDir(r.cfg, r.name), Partitions: r.partitions, Interval: r.fc.PartitionRebalanceInterval(),
 		RestartDelay: time.Second, MaxRestartDelay: 30 * time.Second, Logger: r.log,
+		OnRelease: func(p int) { r.metrics.Untrack(r.name, p) },
 	}, r.work)
 	if err != nil {
 		return errors.Join(err, r.closeSink())
@@ -139,7 +140,10 @@ func (r *runner) work(ctx context.Context, partition int) error {
 	if err != nil {
 		return err
 	}
-	defer r.metrics.Track(pl)()
+	r.metrics.Track(pl, func() (uint64, error) {
+		st, err := wal.StatPartition(r.cfg.WAL.Dir, partition)
+		return st.LastIndex, err
+	})
 	stop := r.reportStatus(pl, partition)
 	defer stop()
 	return pl.Run(ctx)
