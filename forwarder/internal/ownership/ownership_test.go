@@ -152,6 +152,7 @@ func TestOnReleaseRunsAfterWorkReturns(t *testing.T) {
 		RestartDelay: time.Millisecond, MaxRestartDelay: time.Millisecond,
 		OnRelease: func(int) { record("released") }},
 		func(ctx context.Context, p int) error {
+			record("started")
 			<-ctx.Done()
 			record("returned")
 			return nil
@@ -160,10 +161,16 @@ func TestOnReleaseRunsAfterWorkReturns(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	wg.Go(func() { require.NoError(t, c.Run(ctx)) })
-	require.Eventually(t, func() bool { return len(c.Owned()) == 2 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(events) == 2
+	}, 5*time.Second, time.Millisecond, "both workers started")
 	cancel()
 	wg.Wait()
-	require.Len(t, events, 4)
-	require.ElementsMatch(t, []string{"returned", "returned", "released", "released"}, events)
+	require.Len(t, events, 6)
+	require.Equal(t, []string{"started", "started"}, events[:2])
+	require.ElementsMatch(t, []string{"returned", "returned", "released", "released"}, events[2:])
+	require.Equal(t, "returned", events[2], "a partition is released only after its worker returned")
 	require.Empty(t, c.Owned())
 }
