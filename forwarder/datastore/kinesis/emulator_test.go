@@ -30,14 +30,14 @@ func (e *emulator) endpoint() string { return fmt.Sprintf("http://127.0.0.1:%d",
 
 // startKinesalite starts kinesalite (installed by scripts/ci-setup.sh)
 // persisting into a temporary directory, so that a restart keeps streams.
-func startKinesalite(t *testing.T) *emulator {
+func startKinesalite(t testing.TB) *emulator {
 	t.Helper()
 	e := &emulator{port: datastoretest.FreePort(t), dir: t.TempDir()}
 	e.start(t)
 	return e
 }
 
-func (e *emulator) start(t *testing.T) {
+func (e *emulator) start(t testing.TB) {
 	t.Helper()
 	mod := filepath.Join(testenv.RepoRoot(t), ".cache", "kinesalite", "node_modules", "kinesalite")
 	if _, err := os.Stat(filepath.Join(mod, "index.js")); err != nil {
@@ -51,7 +51,7 @@ func (e *emulator) start(t *testing.T) {
 }
 
 // setAWSEnv points the default AWS chain at fixed test credentials.
-func setAWSEnv(t *testing.T) {
+func setAWSEnv(t testing.TB) {
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAFLEETRELAYTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
@@ -69,7 +69,7 @@ func client(endpoint string) *kinesis.Client {
 }
 
 // createStreams creates one-shard streams and waits until they are active.
-func createStreams(t *testing.T, cl *kinesis.Client, names ...string) {
+func createStreams(t testing.TB, cl *kinesis.Client, names ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -84,7 +84,7 @@ func createStreams(t *testing.T, cl *kinesis.Client, names ...string) {
 }
 
 // readStream returns n records of a one-shard stream from its start.
-func readStream(t *testing.T, cl *kinesis.Client, stream string, n int) []types.Record {
+func readStream(t testing.TB, cl *kinesis.Client, stream string, n int) []types.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()

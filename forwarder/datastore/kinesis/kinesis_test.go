@@ -25,7 +25,7 @@ import (
 
 var topics = []string{"V", "alerts", "errors", "connectivity"}
 
-func newSink(t *testing.T, cfg *config.KinesisConfig, set datastore.Settings) *Sink {
+func newSink(t testing.TB, cfg *config.KinesisConfig, set datastore.Settings) *Sink {
 	t.Helper()
 	setAWSEnv(t)
 	s, err := New(t.Context(), cfg, set)
@@ -143,7 +143,7 @@ func TestKinesisEmulatorRestart(t *testing.T) {
 // throttlingProxy forwards to kinesalite and rewrites the result of every
 // record at an odd position of each PutRecords answer into a
 // ProvisionedThroughputExceededException (kinesalite stored it anyway).
-func throttlingProxy(t *testing.T, target string) *httptest.Server {
+func throttlingProxy(t testing.TB, target string) *httptest.Server {
 	t.Helper()
 	u, err := url.Parse(target)
 	require.NoError(t, err)

@@ -42,7 +42,7 @@ func (b *broker) tlsURL() string   { return fmt.Sprintf("ssl://127.0.0.1:%d", b.
 
 // startBroker writes the certificates, password file and configuration into
 // a directory mosquitto can read after dropping privileges, and starts it.
-func startBroker(t *testing.T) *broker {
+func startBroker(t testing.TB) *broker {
 	t.Helper()
 	if _, err := exec.LookPath("mosquitto"); err != nil {
 		t.Fatalf("mosquitto not found: run scripts/ci-setup.sh (%v)", err)
@@ -76,7 +76,7 @@ require_certificate true
 	return b
 }
 
-func (b *broker) start(t *testing.T) {
+func (b *broker) start(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command("mosquitto", "-c", filepath.Join(b.dir, "mosquitto.conf"))
 	cmd.Stderr = os.Stderr
@@ -85,14 +85,14 @@ func (b *broker) start(t *testing.T) {
 	datastoretest.WaitListening(t, fmt.Sprintf("127.0.0.1:%d", b.tlsPort), 10*time.Second)
 }
 
-func writeFile(t *testing.T, path string, data []byte) {
+func writeFile(t testing.TB, path string, data []byte) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(path, data, 0o644))
 }
 
 // writePKI makes a CA, a server certificate for 127.0.0.1 and a client
 // certificate, as PEM files in b.dir.
-func writePKI(t *testing.T, b *broker) {
+func writePKI(t testing.TB, b *broker) {
 	t.Helper()
 	caKey, caCert := newCert(t, nil, nil, &x509.Certificate{
 		Subject: pkix.Name{CommonName: "fleetrelay test CA"}, IsCA: true, BasicConstraintsValid: true,
@@ -117,7 +117,7 @@ func writePKI(t *testing.T, b *broker) {
 
 var serial int64
 
-func newCert(t *testing.T, parentKey *ecdsa.PrivateKey, parent, tmpl *x509.Certificate) (*ecdsa.PrivateKey, *x509.Certificate) {
+func newCert(t testing.TB, parentKey *ecdsa.PrivateKey, parent, tmpl *x509.Certificate) (*ecdsa.PrivateKey, *x509.Certificate) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -134,12 +134,12 @@ func newCert(t *testing.T, parentKey *ecdsa.PrivateKey, parent, tmpl *x509.Certi
 	return key, cert
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) {
+func writePEM(t testing.TB, path, typ string, der []byte) {
 	t.Helper()
 	writeFile(t, path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
 }
 
-func writeKey(t *testing.T, path string, key *ecdsa.PrivateKey) {
+func writeKey(t testing.TB, path string, key *ecdsa.PrivateKey) {
 	t.Helper()
 	der, err := x509.MarshalECPrivateKey(key)
 	require.NoError(t, err)
@@ -155,7 +155,7 @@ type subscriber struct {
 	ready  chan struct{}
 }
 
-func subscribe(t *testing.T, b *broker, filter string) *subscriber {
+func subscribe(t testing.TB, b *broker, filter string) *subscriber {
 	t.Helper()
 	s := &subscriber{msgs: map[string][][]byte{}, ready: make(chan struct{}, 16)}
 	opts := paho.NewClientOptions().AddBroker(b.plainURL()).SetAutoReconnect(true).
@@ -176,7 +176,7 @@ func subscribe(t *testing.T, b *broker, filter string) *subscriber {
 	return s
 }
 
-func (s *subscriber) waitReady(t *testing.T) {
+func (s *subscriber) waitReady(t testing.TB) {
 	t.Helper()
 	select {
 	case <-s.ready:
@@ -197,7 +197,7 @@ func (s *subscriber) snapshot() map[string][][]byte {
 }
 
 // waitFor polls until cond holds on the received messages.
-func (s *subscriber) waitFor(t *testing.T, what string, cond func(map[string][][]byte) bool) map[string][][]byte {
+func (s *subscriber) waitFor(t testing.TB, what string, cond func(map[string][][]byte) bool) map[string][][]byte {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {

@@ -18,7 +18,7 @@ const project = "fleetrelay-test"
 
 // startEmulator starts pstest in-process on addr ("" for any port) and
 // points PUBSUB_EMULATOR_HOST at it.
-func startEmulator(t *testing.T, addr string) *pstest.Server {
+func startEmulator(t testing.TB, addr string) *pstest.Server {
 	t.Helper()
 	if addr == "" {
 		addr = fmt.Sprintf("127.0.0.1:%d", datastoretest.FreePort(t))
@@ -30,7 +30,7 @@ func startEmulator(t *testing.T, addr string) *pstest.Server {
 	return srv
 }
 
-func newSink(t *testing.T, set datastore.Settings, create bool) *Sink {
+func newSink(t testing.TB, set datastore.Settings, create bool) *Sink {
 	t.Helper()
 	s, err := New(t.Context(), &config.PubSubConfig{GCPProjectID: project, CreateTopics: &create}, set)
 	require.NoError(t, err)

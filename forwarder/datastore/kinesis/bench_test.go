@@ -1,0 +1,39 @@
+package kinesis
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/fleetrelay/fleetrelay/forwarder/datastore"
+	"github.com/fleetrelay/fleetrelay/forwarder/datastore/datastoretest"
+	"github.com/fleetrelay/fleetrelay/shared/config"
+)
+
+// BenchmarkKinesisWrite measures Write into kinesalite (a one-shard stream;
+// kinesalite itself tops out near 10k records/s on this kind of machine).
+//
+//	go test -run '^$' -bench BenchmarkKinesisWrite -benchtime 10x ./datastore/kinesis/
+func BenchmarkKinesisWrite(b *testing.B) {
+	e := startKinesalite(b)
+	cl := client(e.endpoint())
+	for _, size := range []int{500, 2000} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			ns := fmt.Sprintf("bench%d", size)
+			createStreams(b, cl, ns+"_V")
+			setAWSEnv(b)
+			s, err := New(b.Context(), &config.KinesisConfig{OverrideHost: e.endpoint()}, datastore.Settings{Namespace: ns})
+			if err != nil {
+				b.Fatal(err)
+			}
+			batch := datastoretest.Synthetic(b, 1, size, 100)
+			start := time.Now()
+			for b.Loop() {
+				if err := s.Write(b.Context(), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*size)/time.Since(start).Seconds(), "records/s")
+		})
+	}
+}
