@@ -56,7 +56,8 @@ type Config struct {
 	// Hostile runs hostile clients against the gateway during the run.
 	Hostile bool
 	// CaughtUpLag is the WAL lag (entries, per sink) at or under which a
-	// sink counts as caught up after a fault.
+	// sink counts as caught up after a fault; 0 means Vehicles × Window,
+	// what the fleet can have in flight at once.
 	CaughtUpLag uint64
 	// SettleTimeout bounds the wait for every sink to deliver everything
 	// after the vehicles stop.
@@ -70,7 +71,7 @@ func DefaultConfig(d time.Duration) Config {
 	return Config{
 		Duration: d, Vehicles: 8, Window: 8, Rate: 40,
 		Sinks: []string{"kafka", "logger"}, Faults: slices.Clone(AllFaults), FaultEvery: 10 * time.Second,
-		Hostile: true, CaughtUpLag: 200, SettleTimeout: 2 * time.Minute,
+		Hostile: true, SettleTimeout: 2 * time.Minute,
 	}
 }
 

@@ -18,11 +18,14 @@ import (
 
 // delivery is one message a datastore holds, mapped back to its record. Pos
 // is set when the message names its WAL position (Kafka's record_id
-// header); otherwise the WAL index supplies it.
+// header); otherwise the WAL index supplies it. Stream names the ordered
+// stream the message is in (a Kafka topic; empty for a single file): order
+// per vehicle is promised within a stream.
 type delivery struct {
 	Key    Key
 	Pos    Pos
 	HasPos bool
+	Stream string
 }
 
 // readLoggerFile returns the logger sink's records in file order. A line
@@ -149,7 +152,7 @@ func kafkaDelivery(r *kgo.Record) (delivery, error) {
 	for _, x := range r.Headers {
 		h[x.Key] = string(x.Value)
 	}
-	d := delivery{Key: Key{h["vin"], h["txid"], h["txtype"]}}
+	d := delivery{Key: Key{h["vin"], h["txid"], h["txtype"]}, Stream: r.Topic}
 	if d.Key.VIN == "" || d.Key.TxID == "" || d.Key.Topic == "" {
 		return d, fmt.Errorf("kafka %s/%d@%d: missing vin, txid or txtype header", r.Topic, r.Partition, r.Offset)
 	}

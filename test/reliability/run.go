@@ -16,6 +16,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return Report{}, fmt.Errorf("reliability config: %w", err)
 	}
+	if cfg.CaughtUpLag == 0 {
+		cfg.CaughtUpLag = uint64(cfg.Vehicles * cfg.Window)
+	}
 	rep := Report{Started: time.Now(), Vehicles: cfg.Vehicles, Window: cfg.Window, Rate: cfg.Rate, Sinks: cfg.Sinks}
 	s, err := newSystem(cfg)
 	if err != nil {

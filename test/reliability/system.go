@@ -186,8 +186,12 @@ func (s *system) checkAlive() []string {
 }
 
 func (s *system) startKafka(ctx context.Context) error {
+	// The topics are created at the first start: kfake persists an
+	// auto-created topic lazily, and a SIGKILL right after an auto-creation
+	// leaves partition files that a restarted broker appends to at wrong
+	// offsets.
 	p, err := s.start("kafka", "kfakesrv", "-port", strconv.Itoa(s.kafkaPort), "-data-dir", s.kafkaDir,
-		"-slow-delay", "250ms")
+		"-topics", strings.Join(kafkaTopics, ","), "-partitions", "4", "-slow-delay", "250ms")
 	if err != nil {
 		return err
 	}
@@ -202,6 +206,9 @@ func (s *system) startGateway(ctx context.Context) error {
 	}
 	return waitListening(ctx, p, s.gwAddr, 60*time.Second)
 }
+
+// kafkaTopics are the Kafka topics of the scenario's records.
+var kafkaTopics = []string{"reliability_V", "reliability_alerts", "reliability_errors"}
 
 func forwarderRole(sink string) string { return "forwarder-" + sink }
 

@@ -37,8 +37,7 @@ func (s *system) verify(ctx context.Context, index *walIndex, rep *Report) error
 		case "logger":
 			ds, torn, err = readLoggerFile(s.loggerTo)
 		case "kafka":
-			ds, err = readKafka(ctx, fmt.Sprintf("127.0.0.1:%d", s.kafkaPort),
-				[]string{"reliability_V", "reliability_alerts", "reliability_errors"})
+			ds, err = readKafka(ctx, fmt.Sprintf("127.0.0.1:%d", s.kafkaPort), kafkaTopics)
 		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", sink, err)
@@ -52,12 +51,12 @@ func (s *system) verify(ctx context.Context, index *walIndex, rep *Report) error
 
 // checkSink computes losses, duplicates and order for one sink's messages.
 // A record counts as in order when its first delivery comes after the
-// first deliveries of every earlier WAL record of its VIN; re-deliveries
-// (duplicates) may come at any point.
+// first deliveries of every earlier WAL record of its VIN in the same
+// stream; re-deliveries (duplicates) may come at any point.
 func checkSink(sink string, acked map[Key]bool, ds []delivery, index *walIndex) SinkResult {
 	res := SinkResult{Sink: sink, Messages: len(ds)}
 	seen := make(map[Key]bool, len(ds))
-	highest := map[string]Pos{}
+	highest := map[string]Pos{} // VIN and stream → highest first-delivered position
 	for _, d := range ds {
 		pos, ok := d.Pos, d.HasPos
 		if ok {
@@ -78,7 +77,8 @@ func checkSink(sink string, acked map[Key]bool, ds []delivery, index *walIndex) 
 			continue
 		}
 		seen[d.Key] = true
-		if h, has := highest[d.Key.VIN]; has && pos.less(h) {
+		stream := d.Key.VIN + "\x00" + d.Stream
+		if h, has := highest[stream]; has && pos.less(h) {
 			res.OrderViolations++
 			if len(res.OrderSample) < sampleMax {
 				res.OrderSample = append(res.OrderSample, fmt.Sprintf("%s txid %s at %d-%d first delivered after %d-%d",
@@ -86,7 +86,7 @@ func checkSink(sink string, acked map[Key]bool, ds []delivery, index *walIndex) 
 			}
 			continue
 		}
-		highest[d.Key.VIN] = pos
+		highest[stream] = pos
 	}
 	res.Distinct = len(seen)
 	if res.Messages > 0 {

@@ -38,6 +38,7 @@ func main() {
 	var delay atomic.Int64
 	opts := []kfake.Opt{
 		kfake.Ports(*port), kfake.AllowAutoTopicCreation(),
+		kfake.WithLogger(kfake.BasicLogger(os.Stderr, kfake.LogLevelWarn)),
 		kfake.ListenFn(func(network, addr string) (net.Listener, error) {
 			l, err := net.Listen(network, addr)
 			return slowListener{Listener: l, delay: &delay}, err

@@ -42,7 +42,7 @@ func run(ctx context.Context) int {
 	flag.IntVar(&cfg.Window, "window", def.Window, "records in flight per vehicle")
 	flag.Float64Var(&cfg.Rate, "rate", def.Rate, "records per second per vehicle")
 	flag.BoolVar(&cfg.Hostile, "hostile", def.Hostile, "run hostile clients against the gateway")
-	flag.Uint64Var(&cfg.CaughtUpLag, "caught-up-lag", def.CaughtUpLag, "WAL lag (entries) at or under which a sink counts as caught up")
+	flag.Uint64Var(&cfg.CaughtUpLag, "caught-up-lag", def.CaughtUpLag, "WAL lag (entries) at or under which a sink counts as caught up (0: vehicles × window)")
 	flag.DurationVar(&cfg.SettleTimeout, "settle-timeout", def.SettleTimeout, "longest wait for delivery after the vehicles stop")
 	workDir := flag.String("work-dir", "", "directory for PKI, WAL, datastores and logs (default: a new temporary directory)")
 	keep := flag.Bool("keep", false, "keep the work directory after a passing run (a failing run always keeps it)")
