@@ -11,6 +11,8 @@ import (
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore/kafka"
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore/kinesis"
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore/logger"
+	"github.com/fleetrelay/fleetrelay/forwarder/datastore/mqtt"
+	"github.com/fleetrelay/fleetrelay/forwarder/datastore/pubsub"
 	"github.com/fleetrelay/fleetrelay/forwarder/internal/service"
 	"github.com/fleetrelay/fleetrelay/shared/config"
 )
@@ -31,6 +33,10 @@ func datastoreSinks(cfg *config.Config, log *slog.Logger, mp metric.MeterProvide
 			return kafka.New(cfg.Kafka, set)
 		case config.DispatcherKinesis:
 			return kinesis.New(ctx, orEmpty(cfg.Kinesis), set)
+		case config.DispatcherPubSub:
+			return pubsub.New(ctx, orEmpty(cfg.PubSub), set)
+		case config.DispatcherMQTT:
+			return mqtt.New(orEmpty(cfg.MQTT), set)
 		case config.DispatcherLogger:
 			return logger.New(orEmpty(cfg.Logger), set)
 		default:
