@@ -94,7 +94,9 @@ func TestCheck(t *testing.T) {
 			want: []string{"error fields.Soc.interval_seconds"}},
 		{name: "interval over a day", edit: func(c *vehicleconfig.Config) { c.Fields["Soc"] = vehicleconfig.Field{IntervalSeconds: 90000} },
 			want: []string{"warning fields.Soc.interval_seconds"}},
-		{name: "negative delta", edit: func(c *vehicleconfig.Config) { c.Fields["Soc"] = vehicleconfig.Field{IntervalSeconds: 60, MinimumDelta: &neg} },
+		{name: "negative delta", edit: func(c *vehicleconfig.Config) {
+			c.Fields["Soc"] = vehicleconfig.Field{IntervalSeconds: 60, MinimumDelta: &neg}
+		},
 			want: []string{"error fields.Soc.minimum_delta"}},
 		{name: "resend shorter than interval", edit: func(c *vehicleconfig.Config) {
 			c.Fields["Soc"] = vehicleconfig.Field{IntervalSeconds: 60, ResendIntervalSeconds: 30}
