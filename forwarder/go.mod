@@ -24,6 +24,7 @@ require (
 	github.com/schollz/progressbar/v3 v3.19.1 // indirect
 	go.opentelemetry.io/otel/sdk v1.47.0 // indirect
 	go.opentelemetry.io/otel/sdk/metric v1.47.0 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
 	golang.org/x/term v0.47.0 // indirect
 )
 
