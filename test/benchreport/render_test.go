@@ -1,0 +1,108 @@
+package benchreport
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fleetrelay/fleetrelay/test/benchreport/gobench"
+)
+
+func TestRate(t *testing.T) {
+	tests := map[float64]string{0: "0", 999.6: "1,000", 14500: "14,500", 1234567: "1,234,567", -2500: "-2,500", math.NaN(): "–"}
+	for v, want := range tests {
+		require.Equal(t, want, rate(v))
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	tests := []struct {
+		v, target float64
+		atMost    bool
+		want      string
+	}{
+		{0.85, 0.8, false, "met"},
+		{0.8, 0.8, false, "met"},
+		{0.7, 0.8, false, "**not met**"},
+		{1.2, 1.5, true, "met"},
+		{1.6, 1.5, true, "**not met**"},
+		{math.NaN(), 1, true, "not measured"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, verdict(tt.v, tt.target, tt.atMost))
+	}
+}
+
+func run(rate, p99 float64) ServerRun {
+	return ServerRun{AckedPerSec: rate, P50: p99 / 4, P99: p99, ServerCPU: 1, RSSMiB: 40, HWMMiB: 45, SimCPU: 0.5, SentPerSimCPUSec: rate * 2}
+}
+
+func sampleReport() *Report {
+	return &Report{
+		Quick: true, Command: "BENCH_QUICK=1 scripts/bench.sh", Started: time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC),
+		Elapsed: 150 * time.Second, Commit: "abc123-dirty",
+		Machine: Machine{Cores: 2, CPUModel: "AMD EPYC", Kernel: "6.1.0", Disk: "/dev/sda1 ext4", LoadBefore: "20.1 19.0 18.5", LoadAfter: "21.0 20.0 19.0"},
+		Ingest: &Ingest{Vehicles: 50, Warmup: 3 * time.Second, Measure: 15 * time.Second, Runs: 3, GatewaySetup: "fsync", SimCommand: "vehiclesim ...",
+			Windows: []IngestWindow{
+				{Window: 1, Ack: []ServerRun{run(10000, 10), run(12000, 12), run(11000, 11)}, Gateway: []ServerRun{run(9000, 14), run(9500, 15), run(8000, 13)}},
+				{Window: 8, Ack: []ServerRun{run(20000, 40)}, Gateway: []ServerRun{run(10000, 80)}},
+			}},
+		Idle: &Idle{Target: 10000, Connected: 10000, BaselineKiB: 20 * 1024, RSSKiB: 20*1024 + 250000, FileLimit: 20000},
+		WAL: &GoBench{Command: "go test -bench Append", RawFile: "wal.txt", Summaries: []gobench.Summary{
+			{Name: "BenchmarkAppend/sync=true/partitions=1/callers=16", Runs: 3, Median: map[string]float64{"records/s": 12345, "p99_ms": 4.5}},
+		}},
+		Delivery: &Delivery{
+			Benches: []*GoBench{{Command: "go test -bench Kafka", RawFile: "kafka.txt", Err: "exit status 1",
+				Summaries: []gobench.Summary{{Name: "BenchmarkKafkaWrite/batch=500", Runs: 1, Median: map[string]float64{"records/s": 250000}}}}},
+			Replay: &Replay{Command: "forwarder replay", Delivered: 40000, Seconds: 0.5, RatePerSec: 80000},
+			E2E:    &E2E{Vehicles: 50, RatePerVehicle: 20, Measure: 20 * time.Second, AckedPerSec: 1000, AckP50: 2.5, AckP99: 10, P50: 7.5, P90: 12, P99: 30, Delivered: 20000},
+		},
+		Curve:    &Curve{Vehicles: 50, Steps: []CurveStep{{RatePerVehicle: 20, Window: 8, Offered: 1000, AckedPerSec: 998, P50: 1, P99: 3}, {Window: 8, AckedPerSec: 9000}}, SVG: "load-curve.svg"},
+		Failures: []Failure{{Section: "MQTT", Err: "mosquitto\nnot found"}},
+	}
+}
+
+func TestRender(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, Render(&b, sampleReport()))
+	out := b.String()
+	for _, want := range []string{
+		"**Quick run.**",
+		"| commit | `abc123-dirty` |",
+		"| CPU | 2 cores, AMD EPYC |",
+		"before: 20.1 19.0 18.5; after: 21.0 20.0 19.0",
+		"| 1 | **gateway** | **9,000** | 3.50 | 14.00 |",                 // medians of three runs
+		"| 1 | 0.82 | ≥ 0.80: met | 1.27 | ≤ 1.5: met |",                 // 9000/11000, 14/11
+		"| 8 | 0.50 | ≥ 0.75: **not met** | 2.00 | ≤ 1.5: **not met** |", // window 8 targets
+		"reference fleet-telemetry, *measured elsewhere* | ~14,500 | ~6 | ~19 |",
+		"| 10,000 of 10,000 | 20.0 MiB | 264.1 MiB | **25.0 KiB** | ≤ 32 KiB: met |",
+		"| append, fsync, 1 partition(s), 16 callers | 12,345 | – | 4.50 |",
+		"| append, fsync, 1 partition(s), 256 callers | – | – | – | – | – | – |",
+		"(**failed**: exit status 1)",
+		"| Kafka (kfake), batches of 500 | 250,000 | – | 1 |",
+		"**80,000 records/s**",
+		"| 1,000 | 2.50 | 10.00 | 20,000 | 7.5 | 12.0 | 30.0 |",
+		"| 1 | 11,000 | 2.75 | 11.00 | 0.50 | 1.00 | 22,000 |",
+		"![ack latency and throughput against offered load](bench/load-curve.svg)",
+		"| unpaced (window 8) | 9,000 |",
+		"- MQTT: mosquitto not found",
+	} {
+		require.Contains(t, out, want)
+	}
+}
+
+func TestRenderEmpty(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, Render(&b, &Report{}))
+	require.Equal(t, 6, strings.Count(b.String(), "Not run."))
+	require.NotContains(t, b.String(), "Quick run")
+	require.NotContains(t, b.String(), "## Not measured")
+}
+
+func TestIdlePerConn(t *testing.T) {
+	require.InDelta(t, 0, Idle{}.PerConnKiB(), 1e-9)
+	require.InDelta(t, 30, Idle{Connected: 10, BaselineKiB: 100, RSSKiB: 400}.PerConnKiB(), 1e-9)
+}
