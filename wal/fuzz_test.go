@@ -86,3 +86,32 @@ func FuzzFrameDecode(f *testing.F) {
 		require.Equal(t, index, got)
 	})
 }
+
+// FuzzTailRepair appends arbitrary bytes to a valid last segment: Open must
+// keep every valid entry and accept appends, or refuse with a
+// *CorruptionError, and never panic.
+func FuzzTailRepair(f *testing.F) {
+	f.Add([]byte{0x80})
+	f.Add(make([]byte, 64))
+	f.Add(segmentBytes(4, "next")[:6])
+	f.Add(append([]byte{9, 1, 2}, segmentBytes(5, "later")...))
+	valid := segmentBytes(1, "rec-1", "rec-2", "rec-3")
+	f.Fuzz(func(t *testing.T, tail []byte) {
+		dir := t.TempDir()
+		buildLog(t, dir, 0, 0)
+		seg := lastSegment(t, dir)
+		require.NoError(t, os.WriteFile(seg.path, append(append([]byte(nil), valid...), tail...), 0o644))
+		publish(t, dir, watermark{index: 3, epoch: 1})
+		l, err := Open(dir, Options{NoSync: true})
+		if err != nil {
+			require.ErrorIs(t, err, ErrCorrupt)
+			return
+		}
+		pos, err := l.Append(t.Context(), nil, []byte("new"))
+		require.NoError(t, errors.Join(err, l.Close()))
+		require.GreaterOrEqual(t, pos.Index, uint64(4))
+		got := readAll(t, dir, 0)
+		require.Len(t, got, int(pos.Index))
+		require.Equal(t, "rec-3", string(got[2].Data))
+	})
+}
