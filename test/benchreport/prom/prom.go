@@ -194,3 +194,34 @@ func cmpFloat(a, b float64) int {
 	}
 	return 0
 }
+
+// key identifies a series: its name and labels.
+func (s Sample) key() string {
+	keys := make([]string, 0, len(s.Labels))
+	for k := range s.Labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString(s.Name)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "\x00%s=%s", k, s.Labels[k])
+	}
+	return b.String()
+}
+
+// Sub returns after minus before for every series of after (a series
+// missing from before counts from zero): the counters and histograms of a
+// period between two scrapes. Gauges come out as differences too.
+func Sub(after, before Samples) Samples {
+	prev := make(map[string]float64, len(before))
+	for _, s := range before {
+		prev[s.key()] = s.Value
+	}
+	out := make(Samples, 0, len(after))
+	for _, s := range after {
+		s.Value -= prev[s.key()]
+		out = append(out, s)
+	}
+	return out
+}

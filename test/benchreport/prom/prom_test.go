@@ -83,3 +83,17 @@ func TestQuantile(t *testing.T) {
 	require.True(t, math.IsNaN(ss.Quantile("lat", 0.5, map[string]string{"sink": "kafka"})))
 	require.True(t, math.IsNaN(ss.Quantile("missing", 0.5, nil)))
 }
+
+func TestSub(t *testing.T) {
+	before, err := Parse(strings.NewReader("c{a=\"1\",b=\"2\"} 10\nh_bucket{le=\"1\"} 5\nh_bucket{le=\"+Inf\"} 5\n"))
+	require.NoError(t, err)
+	after, err := Parse(strings.NewReader("c{b=\"2\",a=\"1\"} 25\nh_bucket{le=\"1\"} 5\nh_bucket{le=\"+Inf\"} 15\nnew 3\n"))
+	require.NoError(t, err)
+	d := Sub(after, before)
+	v, ok := d.Sum("c", nil)
+	require.True(t, ok)
+	require.InDelta(t, 15, v, 1e-9, "label order does not matter")
+	v, _ = d.Sum("new", nil)
+	require.InDelta(t, 3, v, 1e-9)
+	require.InDelta(t, 1, d.Quantile("h", 0.99, nil), 1e-9, "the period's values are all above 1: highest finite bound")
+}
