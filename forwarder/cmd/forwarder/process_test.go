@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/fleetrelay/fleetrelay/forwarder/internal/service"
 	"github.com/fleetrelay/fleetrelay/forwarder/internal/sinktest"
 	"github.com/fleetrelay/fleetrelay/forwarder/internal/status"
+	"github.com/fleetrelay/fleetrelay/protos/walpb"
 	"github.com/fleetrelay/fleetrelay/shared/config"
 	"github.com/fleetrelay/fleetrelay/wal"
 )
@@ -96,6 +98,35 @@ func requireAllDelivered(t *testing.T, lines []sinktest.Line, total int, routed 
 	t.Logf("%d records, %d delivered lines, %d duplicates", total, len(lines), dups)
 }
 
+// requireCommittedDelivered checks that every routed entry at or below a
+// partition's committed cursor is in the sink's output.
+func requireCommittedDelivered(t *testing.T, f *fixture, sink string, lines []sinktest.Line) {
+	t.Helper()
+	got := map[[2]uint64]bool{}
+	for _, l := range lines {
+		got[[2]uint64{uint64(l.Partition), l.Index}] = true
+	}
+	for p := range f.partitions {
+		c, err := wal.OpenCursor(f.walDir, sink, p)
+		require.NoError(t, err)
+		committed, err := c.Load()
+		require.NoError(t, err)
+		rd, err := wal.OpenReader(f.walDir, p, 0)
+		require.NoError(t, err)
+		for {
+			e, err := rd.Next()
+			if err != nil || e.Index > committed {
+				break
+			}
+			var r walpb.Record
+			require.NoError(t, proto.Unmarshal(e.Data, &r))
+			require.Truef(t, r.GetTopic() != "V" || got[[2]uint64{uint64(p), e.Index}],
+				"partition %d entry %d is committed but was never delivered", p, e.Index)
+		}
+		require.NoError(t, rd.Close())
+	}
+}
+
 func (f *fixture) lastIndexes(t *testing.T) uint64 {
 	t.Helper()
 	var sum uint64
@@ -124,9 +155,13 @@ func TestSIGKILLMidBatchLosesNothing(t *testing.T) {
 	wg.Go(func() { appendN(t.Context(), t, l, initial, more) }) // the gateway keeps writing
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 8 {
+		before := len(readOutputs(t, out, "kinesis"))
 		c := startChild(t, f, out, "-sinks", "kinesis")
-		time.Sleep(time.Duration(150+rng.IntN(350)) * time.Millisecond)
+		// Kill while it delivers: once its first writes are confirmed.
+		require.Eventually(t, func() bool { return len(readOutputs(t, out, "kinesis")) > before }, 30*time.Second, 2*time.Millisecond)
+		time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
 		c.kill()
+		requireCommittedDelivered(t, f, "kinesis", readOutputs(t, out, "kinesis"))
 	}
 	wg.Wait()
 	c := startChild(t, f, out, "-sinks", "kinesis")
