@@ -21,27 +21,29 @@ const (
 	refusedShuttingDown   = "shutting_down"
 )
 
-// serveWebsocket admits, upgrades and runs one vehicle connection.
+// serveWebsocket admits and upgrades one vehicle connection, then hands it
+// to a fresh goroutine and returns. The handler's goroutine did the TLS
+// handshake and grew a deep stack doing it; returning lets net/http drop it
+// and the request, so an idle connection keeps only a small reader stack.
 func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	if s.active.Add(1) > int64(s.cfg.MaxConnections) {
 		s.active.Add(-1)
 		s.refuse(w, r, refusedMaxConnections, http.StatusServiceUnavailable, nil)
 		return
 	}
-	defer s.active.Add(-1)
 	id, ok := s.admit(w, r)
-	if !ok {
+	if !ok || !s.beginSession() {
+		if ok {
+			s.refuse(w, r, refusedShuttingDown, http.StatusServiceUnavailable, nil)
+		}
+		s.active.Add(-1)
 		return
 	}
-	if !s.beginSession() {
-		s.refuse(w, r, refusedShuttingDown, http.StatusServiceUnavailable, nil)
-		return
-	}
-	defer s.sessions.Done()
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		// The upgrader already answered (400 Bad Request, as the reference).
 		s.log.Debug("websocket_promotion_error", slog.String("vin", id.VIN), slog.Any("error", err))
+		s.endSession()
 		return
 	}
 	conn := ingest.Conn{
@@ -53,7 +55,23 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 	sess := session.New(ws, conn, s.cfg.Session, session.Settings{
 		Processor: s.deps.Processor, WAL: s.deps.WAL, Metrics: s.deps.Metrics, Logger: s.log,
 	})
-	s.run(sess, r)
+	s.logConnected(conn, r)
+	go func() {
+		defer s.endSession()
+		s.run(sess)
+	}()
+}
+
+func (s *Server) endSession() {
+	s.active.Add(-1)
+	s.sessions.Done()
+}
+
+func (s *Server) logConnected(conn ingest.Conn, r *http.Request) {
+	s.log.Info("socket_connected", slog.String("vin", conn.VIN), slog.String("connection_id", conn.ConnectionID),
+		slog.String("client_type", conn.ClientType), slog.String("network_interface", conn.NetworkInterface),
+		slog.String("device_client_version", conn.DeviceClientVersion), slog.String("remote_addr", r.RemoteAddr),
+		slog.String("user_agent", r.UserAgent()), slog.String("x_forwarded_for", r.Header.Get("X-Forwarded-For")))
 }
 
 // admit resolves the client's identity; a refused client is answered here.
@@ -84,7 +102,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, reason string, s
 }
 
 // run registers the session, emits connectivity, serves it and cleans up.
-func (s *Server) run(sess *session.Session, r *http.Request) {
+func (s *Server) run(sess *session.Session) {
 	conn := sess.Conn()
 	s.deps.Metrics.ConnOpened()
 	if s.reg.Add(conn.VIN, sess) {
@@ -94,10 +112,6 @@ func (s *Server) run(sess *session.Session, r *http.Request) {
 	if s.isClosing() {
 		sess.Drain()
 	}
-	s.log.Info("socket_connected", slog.String("vin", conn.VIN), slog.String("connection_id", conn.ConnectionID),
-		slog.String("client_type", conn.ClientType), slog.String("network_interface", conn.NetworkInterface),
-		slog.String("device_client_version", conn.DeviceClientVersion), slog.String("remote_addr", r.RemoteAddr),
-		slog.String("user_agent", r.UserAgent()), slog.String("x_forwarded_for", r.Header.Get("X-Forwarded-For")))
 	s.connectivity(conn, vehiclepb.ConnectivityEvent_CONNECTED)
 	reason := sess.Run()
 	s.connectivity(conn, vehiclepb.ConnectivityEvent_DISCONNECTED)
