@@ -19,8 +19,8 @@ import (
 // forwarder fills within seconds at the default load.
 const (
 	walPartitions   = 2
-	walSegmentBytes = 128 << 10
-	walBudgetBytes  = 1536 << 10
+	walSegmentBytes = 64 << 10
+	walBudgetBytes  = 512 << 10
 )
 
 // system is the running deployment: datastores, gateway, forwarders,
