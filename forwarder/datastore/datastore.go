@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -55,7 +56,9 @@ type Record struct {
 }
 
 // ID returns the record's idempotency key, "<partition>-<index>".
-func (r Record) ID() string { return fmt.Sprintf("%d-%d", r.Partition, r.Index) }
+func (r Record) ID() string {
+	return strconv.Itoa(r.Partition) + "-" + strconv.FormatUint(r.Index, 10)
+}
 
 // Sink delivers batches to one datastore. Write returns nil only when every
 // record of the batch is durably accepted by the datastore. It may be called

@@ -123,3 +123,30 @@ func SyntheticIndex(t testing.TB, payload []byte) uint64 {
 	require.Len(t, p.GetData(), 1)
 	return uint64(p.GetData()[0].GetValue().GetLongValue())
 }
+
+// Meter measures a benchmark's throughput by wall clock and by CPU time of
+// this process (user + system, all threads, in-process emulators
+// included), which stays meaningful on a machine shared with other work.
+type Meter struct {
+	wall time.Time
+	cpu  time.Duration
+}
+
+// StartMeter starts measuring.
+func StartMeter() Meter { return Meter{wall: time.Now(), cpu: cpuTime()} }
+
+// Report adds records/s and records/cpu-s for n records to b.
+func (m Meter) Report(b *testing.B, n int) {
+	b.ReportMetric(float64(n)/time.Since(m.wall).Seconds(), "records/s")
+	if cpu := cpuTime() - m.cpu; cpu > 0 {
+		b.ReportMetric(float64(n)/cpu.Seconds(), "records/cpu-s")
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

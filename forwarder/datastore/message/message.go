@@ -7,7 +7,6 @@ package message
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore"
@@ -109,17 +108,18 @@ func Attributes(rec datastore.Record) map[string]string {
 	return m
 }
 
-// Headers returns Metadata sorted by key, followed by record_id.
+// Headers returns Metadata sorted by key, followed by record_id. It is
+// built directly in that order: it runs once per record on the hot path.
 func Headers(rec datastore.Record) []Header {
-	m := Metadata(rec)
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	w := rec.WAL
+	return []Header{
+		{KeyDeviceClientVersion, w.GetDeviceClientVersion()},
+		{KeyReceivedAt, strconv.FormatInt(w.GetReceivedAtMs(), 10)},
+		{KeyTimestamp, "0"},
+		{KeyTxID, string(w.GetTxid())},
+		{KeyTxType, w.GetTopic()},
+		{KeyVersion, "0"},
+		{KeyVIN, w.GetVin()},
+		{KeyRecordID, rec.ID()},
 	}
-	sort.Strings(keys)
-	out := make([]Header, 0, len(keys)+1)
-	for _, k := range keys {
-		out = append(out, Header{Key: k, Value: m[k]})
-	}
-	return append(out, Header{Key: KeyRecordID, Value: rec.ID()})
 }
