@@ -178,6 +178,8 @@ func (l *Log) Close() error {
 	l.mu.Unlock()
 	close(l.stop)
 	l.wg.Wait()
+	l.retainMu.Lock() // no retention step runs once the lock is released
+	defer l.retainMu.Unlock()
 	return errors.Join(l.metrics.unregister(), l.closeParts(), l.lock.unlock())
 }
 

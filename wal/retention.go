@@ -88,35 +88,26 @@ func (p *partition) deleteThrough(index uint64) ([]segmentFile, error) {
 	return segs[:n], p.removeSegments(segs[:n])
 }
 
-// removeSegments deletes sealed segments. tidwall/wal keeps its own list of
-// segments, so the partition's log is closed around the deletion and
-// reopened; no file that remains is rewritten, so tailers in other processes
-// keep valid handles.
+// removeSegments deletes sealed segments. They are removed while the
+// partition's tidwall/wal log stays open: that log touches only its tail
+// segment through the calls this package makes (WriteBatch, LastIndex,
+// Close), never Read or TruncateFront, so its stale list of older segments is
+// harmless and is rebuilt at the next Open. Appends are not paused, and no
+// kept file is rewritten, so tailers in other processes keep valid handles.
+// The caller holds retainMu, which Close also takes, so nothing is deleted
+// after the lock is released.
 func (p *partition) removeSegments(victims []segmentFile) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.failed != nil {
-		return p.failed
-	}
-	if p.wl == nil {
-		return ErrClosed
-	}
-	if err := p.wl.Close(); err != nil {
-		return p.fail("close for retention", err)
-	}
 	var freed int64
-	var rmErr error
+	var errs []error
 	for _, v := range victims {
-		if rmErr = os.Remove(v.path); rmErr != nil {
+		if err := os.Remove(v.path); err != nil {
+			errs = append(errs, fmt.Errorf("wal: partition %d: delete segment: %w", p.id, err))
 			break
 		}
 		freed += v.size
 	}
 	p.used.Add(-freed)
-	if err := errors.Join(rmErr, syncDir(p.dir), p.openTidwall()); err != nil {
-		return p.fail("retention", err)
-	}
-	return nil
+	return errors.Join(append(errs, syncDir(p.dir))...)
 }
 
 // dropOldest deletes the oldest sealed segments, delivered or not, until the
