@@ -259,16 +259,18 @@ func renderCommand(b *strings.Builder, g *GoBench) {
 	b.WriteString("\n\n")
 }
 
-func renderWAL(b *strings.Builder, g *GoBench) {
+func renderWAL(b *strings.Builder, g Benches) {
 	b.WriteString("## 3. Write-ahead log\n\n")
-	if g == nil {
+	if len(g) == 0 {
 		b.WriteString("Not run.\n\n")
 		return
 	}
 	b.WriteString("`wal` module benchmarks: 300-byte records appended by concurrent callers, one fsync per group commit (append\n" +
 		"latency = call to durable return); the raw disk (4 KiB append + fdatasync); a tailer reading a written log; and a\n" +
 		"tailer in another process following single fsynced appends.\n\n")
-	renderCommand(b, g)
+	for _, c := range g {
+		renderCommand(b, c)
+	}
 	var rows []benchRow
 	for _, p := range []int{1, 4} {
 		for _, c := range []int{1, 16, 64, 256} {
@@ -320,7 +322,7 @@ func renderDelivery(b *strings.Builder, d *Delivery) {
 	} {
 		rows = append(rows, benchRow{s.bench, s.label})
 	}
-	benchTable(b, func(n string) (gobench.Summary, bool) { return d.Find(n) }, rows,
+	benchTable(b, d.Benches.Find, rows,
 		[]benchCol{{"records/s", "records/s", -1}, {"records/cpu-s", "records per CPU-second", -1}})
 	if r := d.Replay; r != nil {
 		fmt.Fprintf(b, "**Replay**: `%s` re-delivered %s records from the WAL written by the end-to-end run in %s s: **%s records/s**\n"+

@@ -51,11 +51,11 @@ func sampleReport() *Report {
 				{Window: 8, Ack: []ServerRun{run(20000, 40)}, Gateway: []ServerRun{run(10000, 80)}},
 			}},
 		Idle: &Idle{Target: 10000, Connected: 10000, BaselineKiB: 20 * 1024, RSSKiB: 20*1024 + 250000, FileLimit: 20000},
-		WAL: &GoBench{Command: "go test -bench Append", RawFile: "wal.txt", Summaries: []gobench.Summary{
+		WAL: Benches{{Command: "go test -bench Append", RawFile: "wal.txt", Summaries: []gobench.Summary{
 			{Name: "BenchmarkAppend/sync=true/partitions=1/callers=16", Runs: 3, Median: map[string]float64{"records/s": 12345, "p99_ms": 4.5}},
-		}},
+		}}},
 		Delivery: &Delivery{
-			Benches: []*GoBench{{Command: "go test -bench Kafka", RawFile: "kafka.txt", Err: "exit status 1",
+			Benches: Benches{{Command: "go test -bench Kafka", RawFile: "kafka.txt", Err: "exit status 1",
 				Summaries: []gobench.Summary{{Name: "BenchmarkKafkaWrite/batch=500", Runs: 1, Median: map[string]float64{"records/s": 250000}}}}},
 			Replay: &Replay{Command: "forwarder replay", Delivered: 40000, Seconds: 0.5, RatePerSec: 80000},
 			E2E:    &E2E{Vehicles: 50, RatePerVehicle: 20, Measure: 20 * time.Second, AckedPerSec: 1000, AckP50: 2.5, AckP99: 10, P50: 7.5, P90: 12, P99: 30, Delivered: 20000},

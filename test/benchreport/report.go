@@ -22,7 +22,7 @@ type Report struct {
 
 	Ingest   *Ingest
 	Idle     *Idle
-	WAL      *GoBench
+	WAL      Benches
 	Delivery *Delivery
 	Curve    *Curve
 	// Failures names each section that could not be measured and why.
@@ -131,21 +131,25 @@ func (g *GoBench) Find(name string) (gobench.Summary, bool) {
 	return gobench.Find(g.Summaries, name)
 }
 
-// Delivery is what the forwarders deliver.
-type Delivery struct {
-	Benches []*GoBench
-	Replay  *Replay
-	E2E     *E2E
-}
+// Benches are several `go test -bench` invocations.
+type Benches []*GoBench
 
-// Find returns the named benchmark's medians from any of the invocations.
-func (d *Delivery) Find(name string) (gobench.Summary, bool) {
-	for _, g := range d.Benches {
+// Find returns the named benchmark's medians from the first invocation
+// that has it.
+func (bs Benches) Find(name string) (gobench.Summary, bool) {
+	for _, g := range bs {
 		if s, ok := g.Find(name); ok {
 			return s, true
 		}
 	}
 	return gobench.Summary{}, false
+}
+
+// Delivery is what the forwarders deliver.
+type Delivery struct {
+	Benches Benches
+	Replay  *Replay
+	E2E     *E2E
 }
 
 // Replay is `forwarder replay` of a WAL to the logger sink.
