@@ -225,3 +225,28 @@ func Sub(after, before Samples) Samples {
 	}
 	return out
 }
+
+// String renders the sample as a line of the text exposition format, labels
+// sorted by name.
+func (s Sample) String() string {
+	keys := make([]string, 0, len(s.Labels))
+	for k := range s.Labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString(s.Name)
+	if len(keys) > 0 {
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "%s=%s", k, strconv.Quote(s.Labels[k]))
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte(' ')
+	b.WriteString(strconv.FormatFloat(s.Value, 'g', -1, 64))
+	return b.String()
+}

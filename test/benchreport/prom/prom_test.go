@@ -97,3 +97,20 @@ func TestSub(t *testing.T) {
 	require.InDelta(t, 3, v, 1e-9)
 	require.InDelta(t, 1, d.Quantile("h", 0.99, nil), 1e-9, "the period's values are all above 1: highest finite bound")
 }
+
+func TestSampleString(t *testing.T) {
+	tests := []struct {
+		in   Sample
+		want string
+	}{
+		{Sample{Name: "up", Value: 1}, "up 1"},
+		{Sample{Name: "h_bucket", Labels: map[string]string{"sink": "logger", "le": "0.005"}, Value: 12}, `h_bucket{le="0.005",sink="logger"} 12`},
+		{Sample{Name: "q", Labels: map[string]string{"p": `a"b`}, Value: 0.25}, `q{p="a\"b"} 0.25`},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, tt.in.String())
+		back, err := Parse(strings.NewReader(tt.in.String()))
+		require.NoError(t, err)
+		require.Equal(t, tt.in.Value, back[0].Value)
+	}
+}

@@ -136,7 +136,7 @@ func (b *bench) e2eRun(e *benchreport.E2E, gw, fw *server, pki string, warmup ti
 	fmt.Fprintf(raw, "# simulator final report\n%s\n# forwarder delivery histogram over the measured period (after minus before)\n", simJSON)
 	for _, s := range d {
 		if strings.HasPrefix(s.Name, deliveryLatency) || strings.HasPrefix(s.Name, "fleetrelay_forwarder_delivered_records") {
-			fmt.Fprintf(raw, "%s%v %v\n", s.Name, s.Labels, s.Value)
+			fmt.Fprintln(raw, s)
 		}
 	}
 	fmt.Fprintf(raw, "# delivered=%d p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f\n", e.Delivered, e.P50, e.P90, e.P99)
