@@ -28,6 +28,8 @@ var (
 	// ErrCursorBackwards is returned by Cursor.Commit for an index below the
 	// committed one. Cursors never move backwards.
 	ErrCursorBackwards = errors.New("wal: cursor cannot move backwards")
+	// ErrTooLarge is returned by Append for a record over MaxRecordSize.
+	ErrTooLarge = errors.New("wal: record too large")
 	// ErrCorrupt is matched (errors.Is) by every *CorruptionError.
 	ErrCorrupt = errors.New("wal: corrupt")
 	// ErrUnsupportedVersion is returned for a meta.json, frame or cursor written

@@ -31,6 +31,10 @@ type Entry struct {
 // Log is the writer of a log directory. One Log per directory may exist
 // across all processes (an OS lock enforces it). Its methods are safe for
 // concurrent use.
+//
+// Lock order: Log.mu, then partition.qmu (enqueue); Log.retainMu, then
+// partition.mu (retention reads a partition's last index); a committer holds
+// only its partition.mu. No lock is held while waiting for a commit.
 type Log struct {
 	dir     string
 	opts    Options
@@ -109,6 +113,9 @@ func (l *Log) Partitions() int { return len(l.parts) }
 // Dir returns the log directory.
 func (l *Log) Dir() string { return l.dir }
 
+// MaxRecordSize is the largest record Append accepts.
+const MaxRecordSize = maxEntrySize - frameHeaderSize
+
 // Append writes a record to partition PartitionFor(key, Partitions()) and
 // returns its position once the record is durable (fsynced, together with
 // the records appended concurrently). data is copied; the caller may reuse
@@ -119,6 +126,9 @@ func (l *Log) Append(ctx context.Context, key, data []byte) (Position, error) {
 	p := l.parts[PartitionFor(key, len(l.parts))]
 	if err := ctx.Err(); err != nil {
 		return Position{Partition: p.id}, err
+	}
+	if len(data) > MaxRecordSize {
+		return Position{Partition: p.id}, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data))
 	}
 	size := int64(frameHeaderSize + len(data) + binary.MaxVarintLen32)
 	if err := l.reserve(size); err != nil {
