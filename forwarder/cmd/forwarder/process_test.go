@@ -64,11 +64,15 @@ func (c *child) stop(t *testing.T) int {
 	return c.cmd.ProcessState.ExitCode()
 }
 
-// readOutputs returns every line the FileSinks of sink wrote under out.
+// readOutputs returns every line the FileSinks of sink wrote under out, the
+// files of successive processes in the order they ran.
 func readOutputs(t *testing.T, out, sink string) []sinktest.Line {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(out, sink+".*.out"))
 	require.NoError(t, err)
+	// Processes that ran one after another: the earlier one's file was last
+	// written before the later one's.
+	slices.SortFunc(files, func(a, b string) int { return modTime(t, a).Compare(modTime(t, b)) })
 	var all []sinktest.Line
 	for _, f := range files {
 		lines, err := sinktest.ReadFile(f)
@@ -76,6 +80,13 @@ func readOutputs(t *testing.T, out, sink string) []sinktest.Line {
 		all = append(all, lines...)
 	}
 	return all
+}
+
+func modTime(t *testing.T, path string) time.Time {
+	t.Helper()
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	return fi.ModTime()
 }
 
 // requireAllDelivered checks that every WAL entry routed to the sink is in
@@ -96,6 +107,29 @@ func requireAllDelivered(t *testing.T, lines []sinktest.Line, total int, routed 
 	}
 	require.Zero(t, missing, "records acked by the WAL but never delivered")
 	t.Logf("%d records, %d delivered lines, %d duplicates", total, len(lines), dups)
+}
+
+// requireLastDeliveryInOrder checks that, keeping only the last delivery of
+// each entry, every VIN's entries arrived in WAL order (one VIN lives in one
+// partition).
+func requireLastDeliveryInOrder(t *testing.T, lines []sinktest.Line) {
+	t.Helper()
+	type key struct {
+		p int
+		i uint64
+	}
+	last := map[key]int{}
+	for n, l := range lines {
+		last[key{l.Partition, l.Index}] = n
+	}
+	prev := map[string]uint64{}
+	for n, l := range lines {
+		if last[key{l.Partition, l.Index}] != n {
+			continue
+		}
+		require.Greaterf(t, l.Index, prev[l.VIN], "VIN %s: entry %d finally delivered after %d", l.VIN, l.Index, prev[l.VIN])
+		prev[l.VIN] = l.Index
+	}
 }
 
 // requireCommittedDelivered checks that every routed entry at or below a
@@ -169,7 +203,9 @@ func TestSIGKILLMidBatchLosesNothing(t *testing.T) {
 	require.Equal(t, exitOK, c.stop(t))
 
 	routed := func(i int) bool { return i%10 != 0 } // kinesis gets V only
-	requireAllDelivered(t, readOutputs(t, out, "kinesis"), initial+more, routed)
+	lines := readOutputs(t, out, "kinesis")
+	requireAllDelivered(t, lines, initial+more, routed)
+	requireLastDeliveryInOrder(t, lines)
 }
 
 func TestTwoProcessesSplitPartitions(t *testing.T) {
