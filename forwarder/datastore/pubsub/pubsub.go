@@ -95,18 +95,28 @@ func New(ctx context.Context, cfg *config.PubSubConfig, set datastore.Settings, 
 func (s *Sink) Name() string { return Name }
 
 // publisher returns the publisher of topic id, creating the topic first
-// when configured to.
+// when configured to (outside the lock: it is a network call).
 func (s *Sink) publisher(ctx context.Context, id string) (*gpubsub.Publisher, error) {
+	p, needTopic, err := s.lookup(id)
+	if err != nil || !needTopic {
+		return p, err
+	}
+	if err := s.createTopic(ctx, id); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.created[id] = true
+	return p, nil
+}
+
+// lookup returns the publisher of id (made on first use) and whether the
+// topic still has to be created.
+func (s *Sink) lookup(id string) (*gpubsub.Publisher, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, datastore.ErrClosed
-	}
-	if s.create && !s.created[id] {
-		if err := s.createTopic(ctx, id); err != nil {
-			return nil, err
-		}
-		s.created[id] = true
+		return nil, false, datastore.ErrClosed
 	}
 	p := s.publishers[id]
 	if p == nil {
@@ -115,7 +125,7 @@ func (s *Sink) publisher(ctx context.Context, id string) (*gpubsub.Publisher, er
 		p.PublishSettings.Timeout = publishTimeout
 		s.publishers[id] = p
 	}
-	return p, nil
+	return p, s.create && !s.created[id], nil
 }
 
 func (s *Sink) createTopic(ctx context.Context, id string) error {
