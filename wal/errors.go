@@ -18,7 +18,10 @@ var (
 	// position lies below the first retained index: those entries were deleted.
 	ErrTruncated = errors.New("wal: entries below the first retained index were deleted")
 	// ErrAheadOfLog is returned by OpenTailer when the requested position lies
-	// beyond the last durable index, which means the cursor and the log disagree.
+	// beyond the last durable index the writer has published. After a machine
+	// crash this is transient until the writer reopens the log and publishes
+	// its watermark again, so callers should retry; if it persists with a
+	// running writer, the cursor and the log disagree (entries were lost).
 	ErrAheadOfLog = errors.New("wal: position is beyond the last durable index")
 	// ErrPartitionMismatch is returned by Open when Options.Partitions differs
 	// from the partition count recorded in meta.json.
