@@ -163,6 +163,7 @@ func TestDeliversEveryRecordInOrderPerVIN(t *testing.T) {
 		{name: "outage_then_recovery", script: sinktest.FailFirst(12, sinktest.ErrUnavailable), exactOnce: true},
 		{name: "throttled", script: sinktest.FailFirst(3, datastore.RetryAfter(sinktest.ErrUnavailable, time.Second)), exactOnce: true},
 		{name: "partial_failures", script: firstAttemptFails(func(i uint64) bool { return i%7 == 0 }, sinktest.ErrUnavailable)},
+		{name: "partial_error_with_bad_indexes", script: sinktest.FailFirst(2, &datastore.PartialError{Failed: []int{999}})},
 		{name: "partial_throttled", script: firstAttemptFails(func(i uint64) bool { return i%4 == 1 },
 			datastore.RetryAfter(sinktest.ErrUnavailable, 2*time.Second))},
 	}
