@@ -38,6 +38,7 @@ type env struct {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	context.AfterFunc(ctx, stop) // a second signal kills at once
 	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, sinks: datastoreSinks})
 	stop()
 	os.Exit(code)

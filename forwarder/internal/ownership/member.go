@@ -30,8 +30,11 @@ func Join(dir string) (*Membership, error) {
 	name := randomName() + ".member"
 	tmp := filepath.Join(mdir, "."+name+".tmp")
 	l, ok, err := TryLock(tmp)
-	if err != nil || !ok {
-		return nil, errors.Join(fmt.Errorf("ownership: lock new member %s", tmp), err)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("ownership: new member file %s is locked by another process", tmp)
 	}
 	if err := os.Rename(tmp, filepath.Join(mdir, name)); err != nil {
 		return nil, errors.Join(fmt.Errorf("ownership: publish member: %w", err), l.Unlock())
