@@ -38,6 +38,7 @@ type Sink struct {
 	set     datastore.Settings
 	builder message.Builder
 	metrics *sinkmetrics.Metrics
+	topics  sync.Map // destination name → *string
 
 	mu     sync.Mutex
 	prod   *producer
@@ -161,7 +162,7 @@ func (s *Sink) produce(ctx context.Context, pr *producer, rec datastore.Record, 
 	if err != nil {
 		return err
 	}
-	km := toKafka(m, i)
+	km := s.toKafka(m, i)
 	for {
 		err = pr.p.Produce(km, ch)
 		if !isQueueFull(err) {
@@ -181,19 +182,40 @@ func (s *Sink) produce(ctx context.Context, pr *producer, rec datastore.Record, 
 	return nil
 }
 
-func toKafka(m message.Message, i int) *ckafka.Message {
-	topic := m.Destination
-	headers := make([]ckafka.Header, len(m.Headers))
-	for j, h := range m.Headers {
-		headers[j] = ckafka.Header{Key: h.Key, Value: []byte(h.Value)}
-	}
+func (s *Sink) toKafka(m message.Message, i int) *ckafka.Message {
 	return &ckafka.Message{
-		TopicPartition: ckafka.TopicPartition{Topic: &topic, Partition: ckafka.PartitionAny},
+		TopicPartition: ckafka.TopicPartition{Topic: s.topic(m.Destination), Partition: ckafka.PartitionAny},
 		Key:            []byte(m.Key),
 		Value:          m.Value,
-		Headers:        headers,
+		Headers:        kafkaHeaders(m.Headers),
 		Opaque:         i,
 	}
+}
+
+// topic returns a shared pointer to the topic name, so that producing does
+// not allocate one per record.
+func (s *Sink) topic(name string) *string {
+	if p, ok := s.topics.Load(name); ok {
+		return p.(*string)
+	}
+	p, _ := s.topics.LoadOrStore(name, &name)
+	return p.(*string)
+}
+
+// kafkaHeaders converts headers with one allocation for all the values.
+func kafkaHeaders(hs []message.Header) []ckafka.Header {
+	n := 0
+	for _, h := range hs {
+		n += len(h.Value)
+	}
+	buf := make([]byte, 0, n)
+	out := make([]ckafka.Header, len(hs))
+	for i, h := range hs {
+		start := len(buf)
+		buf = append(buf, h.Value...)
+		out[i] = ckafka.Header{Key: h.Key, Value: buf[start:len(buf):len(buf)]}
+	}
+	return out
 }
 
 func isQueueFull(err error) bool {
