@@ -197,3 +197,14 @@ func TestMQTTUnknownTopicIsPermanent(t *testing.T) {
 	require.ErrorAs(t, s.Write(t.Context(), recs), &partial)
 	require.True(t, datastore.IsPermanent(partial.Errs[0]))
 }
+
+// TestMQTTQoS0 checks the reference's default QoS: Write succeeds once the
+// messages are written to the connection (no broker acknowledgement).
+func TestMQTTQoS0(t *testing.T) {
+	b := startBroker(t)
+	sub := subscribe(t, b, "qos0/#")
+	s := newSink(t, config.MQTTConfig{Broker: b.plainURL(), TopicBase: "qos0", ClientID: "qos0"})
+	require.NoError(t, s.Write(t.Context(), datastoretest.Synthetic(t, 1, 10, 1)))
+	topic := "qos0/" + datastoretest.VIN(0) + "/v/Odometer"
+	sub.waitFor(t, topic, func(m map[string][][]byte) bool { return len(m[topic]) == 10 })
+}
