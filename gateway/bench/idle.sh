@@ -32,7 +32,7 @@ cat >"$work/gateway.json" <<JSON
   "tls": {"server_cert": "$work/pki/server.crt", "server_key": "$work/pki/server.key", "ca_file": "$work/pki/ca.crt"},
   "records": {"V": ["logger"]},
   "wal": {"dir": "$work/wal", "partitions": 1},
-  "monitoring": {"prometheus_metrics_port": $((PORT + 1))},
+  "monitoring": {"prometheus_metrics_port": $((PORT + 1)), "profiler_port": $((PORT + 2))},
   "gateway": {"max_connections": $((CONNS + 100))}
 }
 JSON
@@ -44,7 +44,7 @@ gw=$!; pids+=("$gw")
 sleep 2
 base=$(rss_kib "$gw")
 "$work/vehiclesim" -url "wss://127.0.0.1:$PORT/" -pki "$work/pki" -vehicles "$CONNS" -rate 0.001 -window 1 \
-  -duration "$((SETTLE + 30))s" -json >"$work/sim.json" 2>"$work/sim.log" &
+  -duration "$((SETTLE + 60))s" -json >"$work/sim.json" 2>"$work/sim.log" &
 pids+=("$!")
 for _ in $(seq "$SETTLE"); do
   sleep 1
@@ -52,8 +52,14 @@ for _ in $(seq "$SETTLE"); do
   if [ "$conns" -ge "$CONNS" ]; then break; fi
 done
 sleep 5
+rss0=$(rss_kib "$gw")
+# The handshakes left garbage: collect it (pprof's gc=1) and give the
+# runtime's scavenger time to return freed pages, to see the steady state.
+curl -s -o /dev/null "http://127.0.0.1:$((PORT + 2))/debug/pprof/heap?gc=1"
+sleep "${SCAVENGE:-20}"
 rss=$(rss_kib "$gw"); conns=$(metric fleetrelay_gateway_connections)
 heap=$(metric go_memstats_heap_inuse_bytes); stacks=$(metric go_memstats_stack_inuse_bytes)
 echo "# $(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "connections=$conns baseline_rss_kib=$base rss_kib=$rss per_connection_kib=$(( (rss - base) / conns ))"
+echo "connections=$conns baseline_rss_kib=$base rss_after_connect_kib=$rss0 ($(( (rss0 - base) / conns )) KiB/conn) rss_after_gc_kib=$rss ($(( (rss - base) / conns )) KiB/conn)"
+if [ -n "${HEAP_PROFILE:-}" ]; then curl -s -o "$HEAP_PROFILE" "http://127.0.0.1:$((PORT + 2))/debug/pprof/heap?gc=1"; cp "$work/gateway" "$HEAP_PROFILE.bin"; fi
 echo "heap_inuse_kib=$((heap / 1024)) stack_inuse_kib=$((stacks / 1024)) goroutines=$(metric go_goroutines)"

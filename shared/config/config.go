@@ -104,12 +104,21 @@ type MonitoringConfig struct {
 	PrometheusMetricsHost string `json:"prometheus_metrics_host"`
 	// Statsd is the reference's statsd sink; not built (warning).
 	Statsd *StatsdConfig `json:"statsd"`
-	// ProfilerPort is the reference's pprof port; not built (warning).
+	// ProfilerPort, when > 0, serves Go's /debug/pprof/ endpoints.
 	ProfilerPort int `json:"profiler_port"`
-	// ProfilerHost is the reference's pprof host; not built.
+	// ProfilerHost is the pprof listen host (default 127.0.0.1).
 	ProfilerHost string `json:"profiler_host"`
-	// ProfilingPath is the reference's trace output file; not built.
+	// ProfilingPath is the reference's trace output file; not built
+	// (warning): /debug/pprof/trace serves traces instead.
 	ProfilingPath string `json:"profiling_path"`
+}
+
+// ProfilerAddr returns host:port of the pprof endpoint, or "" when off.
+func (m *MonitoringConfig) ProfilerAddr() string {
+	if m == nil || m.ProfilerPort <= 0 {
+		return ""
+	}
+	return joinHostPort(m.ProfilerHost, m.ProfilerPort)
 }
 
 // PrometheusAddr returns host:port of the metrics endpoint, or "" when

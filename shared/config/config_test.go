@@ -84,7 +84,8 @@ func TestLoadRateLimitKeys(t *testing.T) {
 func TestLoadReferenceReadmeExample(t *testing.T) {
 	cfg, warns, err := config.Load(filepath.Join("testdata", "reference_readme.json"))
 	require.NoError(t, err)
-	require.ElementsMatch(t, []string{"reliable_ack", "monitoring.statsd", "monitoring.profiler_port", "wal.dir"}, warningKeys(warns))
+	require.ElementsMatch(t, []string{"reliable_ack", "monitoring.statsd", "monitoring.profiling_path", "wal.dir"}, warningKeys(warns))
+	require.Equal(t, "127.0.0.1:4269", cfg.Monitoring.ProfilerAddr())
 	require.Equal(t, "kafka:9092", cfg.Kafka["bootstrap.servers"])
 	require.Equal(t, 3, *cfg.Kinesis.MaxRetries)
 	require.Equal(t, "127.0.0.1", cfg.Monitoring.PrometheusMetricsHost, "default metrics host")

@@ -8,6 +8,9 @@ const (
 	// DefaultPrometheusMetricsHost keeps metrics off public interfaces, as
 	// the reference does since its 0.9.0 security fix.
 	DefaultPrometheusMetricsHost = "127.0.0.1"
+	// DefaultProfilerHost keeps pprof (which exposes memory contents) on the
+	// loopback interface, as the reference does.
+	DefaultProfilerHost = "127.0.0.1"
 	// DefaultLogLevel is logrus's default level, which the reference keeps
 	// when log_level is empty.
 	DefaultLogLevel = "info"
@@ -62,8 +65,9 @@ func (c *Config) applyDefaults() {
 	if c.LogLevel == "" {
 		c.LogLevel = DefaultLogLevel
 	}
-	if c.Monitoring != nil && c.Monitoring.PrometheusMetricsHost == "" {
-		c.Monitoring.PrometheusMetricsHost = DefaultPrometheusMetricsHost
+	if c.Monitoring != nil {
+		orDefault(&c.Monitoring.PrometheusMetricsHost, DefaultPrometheusMetricsHost)
+		orDefault(&c.Monitoring.ProfilerHost, DefaultProfilerHost)
 	}
 	c.WAL.applyDefaults()
 	c.Gateway.applyDefaults()

@@ -49,8 +49,8 @@ func (m *MonitoringConfig) warnings() []Warning {
 	if m.Statsd != nil {
 		w = append(w, Warning{Key: "monitoring.statsd", Message: notBuilt + "; use prometheus_metrics_port"})
 	}
-	if m.ProfilerPort > 0 || m.ProfilerHost != "" || m.ProfilingPath != "" {
-		w = append(w, Warning{Key: "monitoring.profiler_port", Message: notBuilt})
+	if m.ProfilingPath != "" {
+		w = append(w, Warning{Key: "monitoring.profiling_path", Message: notBuilt + "; use the pprof endpoints on profiler_port (/debug/pprof/trace)"})
 	}
 	return w
 }

@@ -109,3 +109,10 @@ func get(t *testing.T, url string) string {
 	require.NoError(t, err)
 	return strings.TrimSpace(string(b))
 }
+
+func TestProfilerMux(t *testing.T) {
+	srv, err := obs.Serve("127.0.0.1:0", obs.ProfilerMux(), nil)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, srv.Shutdown(t.Context())) }()
+	require.Contains(t, get(t, "http://"+srv.Addr()+"/debug/pprof/"), "goroutine")
+}

@@ -57,6 +57,11 @@ func (a *App) startObservability() error {
 			return fmt.Errorf("monitoring.prometheus_metrics_port: %w", err)
 		}
 	}
+	if addr := a.cfg.Monitoring.ProfilerAddr(); addr != "" {
+		if err := a.serve(addr, obs.ProfilerMux(), "profiler_server_started"); err != nil {
+			return fmt.Errorf("monitoring.profiler_port: %w", err)
+		}
+	}
 	if addr := a.cfg.StatusAddr(); addr != "" {
 		if err := a.serve(addr, obs.StatusHandler("ok"), "status_server_started"); err != nil {
 			return fmt.Errorf("status_port: %w", err)

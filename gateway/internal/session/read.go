@@ -10,9 +10,8 @@ import (
 	"github.com/fleetrelay/fleetrelay/gateway/internal/ingest"
 )
 
-// read is the reader loop. It owns s.reason and closes s.queue on exit.
+// read is the reader loop. It owns s.reason.
 func (s *Session) read() {
-	defer close(s.queue)
 	for {
 		if !s.waitPause() {
 			s.reason = ReasonShutdown
@@ -78,6 +77,7 @@ func (s *Session) handle(frame []byte, now time.Time) {
 		}
 	}
 	s.queue <- p
+	s.kickWriter()
 }
 
 // startAppend begins the WAL append of p's record in its own goroutine, so

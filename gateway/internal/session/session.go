@@ -14,7 +14,6 @@ import (
 
 	"github.com/fleetrelay/fleetrelay/gateway/internal/gwmetrics"
 	"github.com/fleetrelay/fleetrelay/gateway/internal/ingest"
-	"github.com/fleetrelay/fleetrelay/protos/envelope"
 	"github.com/fleetrelay/fleetrelay/wal"
 )
 
@@ -61,11 +60,18 @@ type Session struct {
 	log   *slog.Logger
 	queue chan *pending
 
+	writing     atomic.Bool    // a writer goroutine is draining queue
+	writer      sync.WaitGroup // the writer goroutines
+	broken      atomic.Bool    // a write failed: answers are no longer sent
+	pingMu      sync.Mutex
+	pinger      *time.Timer
+	pingStopped bool
+
 	drainOnce sync.Once
 	deadline  sync.Mutex // orders draining against read-deadline updates
 	draining  atomic.Bool
 	pausedTo  atomic.Int64 // unix ns until which the reader must not read
-	reason    CloseReason  // written by the reader before it closes queue
+	reason    CloseReason  // written by the reader before Run waits for the writer
 	stats     stats
 }
 
@@ -90,13 +96,10 @@ func (s *Session) Conn() *ingest.Conn { return &s.conn }
 // websocket is closed when Run returns.
 func (s *Session) Run() CloseReason {
 	s.ws.SetPongHandler(func(string) error { return s.extendDeadline() })
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		s.write()
-	}()
+	s.startPings()
 	s.read()
-	<-writerDone
+	s.writer.Wait()
+	s.stopPings()
 	s.finish()
 	return s.reason
 }
@@ -183,6 +186,3 @@ func appendFailReason(err error) string {
 func marshalRecord(res *ingest.Result) ([]byte, error) {
 	return proto.MarshalOptions{Deterministic: false}.Marshal(res.Record)
 }
-
-// newEncoder is the writer's private answer encoder.
-func newEncoder() *envelope.Encoder { return envelope.NewEncoder() }

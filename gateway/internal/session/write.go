@@ -2,6 +2,7 @@ package session
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -10,37 +11,57 @@ import (
 	"github.com/fleetrelay/fleetrelay/protos/envelope"
 )
 
-// write is the writer loop: answers leave in FIFO order, each ack only
-// after its record's append returned. Pings go out while it waits.
+// encoders are shared by the writers of all sessions: a writer holds one
+// only while it has answers to send, so idle connections hold none.
+var encoders = sync.Pool{New: func() any { return envelope.NewEncoder() }}
+
+// kickWriter makes sure a writer goroutine is draining the queue. The
+// writer exists only while answers are queued, so an idle connection costs
+// one goroutine (its reader), not two.
+func (s *Session) kickWriter() {
+	if s.writing.CompareAndSwap(false, true) {
+		s.writer.Add(1)
+		go s.write()
+	}
+}
+
+// write drains the queue in FIFO order: each ack leaves only after its
+// record's append returned. It exits when the queue is empty; the
+// writing flag hands over to the next kickWriter without losing an entry.
 func (s *Session) write() {
-	enc := newEncoder()
-	ping := time.NewTicker(s.cfg.IdleTimeout / 3)
-	defer ping.Stop()
-	broken := false
+	defer s.writer.Done()
+	enc := encoders.Get().(*envelope.Encoder)
+	defer encoders.Put(enc)
 	for {
-		select {
-		case p, ok := <-s.queue:
-			if !ok {
-				return
-			}
-			if !s.answer(enc, p, ping.C, broken) {
-				broken = true
-			}
-		case <-ping.C:
-			s.ping()
+		s.drainQueue(enc)
+		s.writing.Store(false)
+		// An entry queued after the drain but before the flag was cleared
+		// saw a running writer and started none: take it over.
+		if len(s.queue) == 0 || !s.writing.CompareAndSwap(false, true) {
+			return
 		}
 	}
 }
 
-// answer waits for p's append (if any) and sends its frame. A broken
-// connection still waits for appends, so that nothing is left running,
-// but sends nothing. It returns false once a write failed.
-func (s *Session) answer(enc *envelope.Encoder, p *pending, ping <-chan time.Time, broken bool) bool {
-	if p.done != nil && !s.awaitAppend(p, ping) {
-		return !broken
+func (s *Session) drainQueue(enc *envelope.Encoder) {
+	for {
+		select {
+		case p := <-s.queue:
+			s.answer(enc, p)
+		default:
+			return
+		}
 	}
-	if broken {
-		return false
+}
+
+// answer waits for p's append (if any) and sends its frame, unless an
+// earlier write failed (then it only waits, so nothing is left running).
+func (s *Session) answer(enc *envelope.Encoder, p *pending) {
+	if p.done != nil && !s.awaitAppend(p) {
+		return
+	}
+	if s.broken.Load() {
+		return
 	}
 	var frame []byte
 	if p.res.Action == ingest.ActionError {
@@ -50,12 +71,12 @@ func (s *Session) answer(enc *envelope.Encoder, p *pending, ping <-chan time.Tim
 	}
 	if err := s.send(frame); err != nil {
 		s.log.Debug("socket_write_error", slog.Any("error", err))
+		s.broken.Store(true)
 		// Stop reading too: a vehicle we cannot answer will resend anyway.
 		_ = s.ws.SetReadDeadline(time.Now())
-		return false
+		return
 	}
 	s.countAnswer(p)
-	return true
 }
 
 func (s *Session) countAnswer(p *pending) {
@@ -67,22 +88,15 @@ func (s *Session) countAnswer(p *pending) {
 	s.set.Metrics.Ack(p.res.Topic)
 }
 
-// awaitAppend waits for p's WAL append, serving pings meanwhile. It reports
-// whether the record is durable.
-func (s *Session) awaitAppend(p *pending, ping <-chan time.Time) bool {
-	for {
-		select {
-		case err := <-p.done:
-			if err != nil {
-				s.appendFailed(p, err)
-				return false
-			}
-			s.set.Metrics.Appended(time.Since(p.received))
-			return true
-		case <-ping:
-			s.ping()
-		}
+// awaitAppend waits for p's WAL append and reports whether the record is
+// durable.
+func (s *Session) awaitAppend(p *pending) bool {
+	if err := <-p.done; err != nil {
+		s.appendFailed(p, err)
+		return false
 	}
+	s.set.Metrics.Appended(time.Since(p.received))
+	return true
 }
 
 // appendFailed leaves the record unacked (the vehicle resends it) and
@@ -105,6 +119,26 @@ func (s *Session) send(frame []byte) error {
 	return s.ws.WriteMessage(websocket.BinaryMessage, frame)
 }
 
-func (s *Session) ping() {
-	_ = s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.cfg.WriteTimeout))
+// startPings sends a ping every third of the idle timeout from a timer
+// callback (no goroutine waits between pings). WriteControl may run
+// concurrently with the writer.
+func (s *Session) startPings() {
+	interval := s.cfg.IdleTimeout / 3
+	s.pingMu.Lock()
+	defer s.pingMu.Unlock()
+	s.pinger = time.AfterFunc(interval, func() {
+		_ = s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.cfg.WriteTimeout))
+		s.pingMu.Lock()
+		defer s.pingMu.Unlock()
+		if !s.pingStopped {
+			s.pinger.Reset(interval)
+		}
+	})
+}
+
+func (s *Session) stopPings() {
+	s.pingMu.Lock()
+	defer s.pingMu.Unlock()
+	s.pingStopped = true
+	s.pinger.Stop()
 }
