@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -52,4 +57,38 @@ func TestDatastoreSinks(t *testing.T) {
 	require.NoError(t, s.Close(t.Context()))
 	_, err = newSink(t.Context(), "zmq")
 	require.ErrorContains(t, err, `"zmq" is not supported`)
+}
+
+func TestRunDeliversToTheLoggerSink(t *testing.T) {
+	f := newFixture(t, 2, nil)
+	out := filepath.Join(f.dir, "records.log")
+	raw, err := os.ReadFile(f.config)
+	require.NoError(t, err)
+	var cfg map[string]any
+	require.NoError(t, json.Unmarshal(raw, &cfg))
+	cfg["logger"] = map[string]any{"file": out}
+	raw, err = json.Marshal(cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(f.config, raw, 0o644))
+	appendN(t.Context(), t, f.openWAL(t), 0, 150)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	var code int
+	var stderr string
+	var wg sync.WaitGroup
+	wg.Go(func() { code, _, stderr = runCmd(ctx, datastoreSinks, "-config", f.config, "-sinks", "logger") })
+	waitCommitted(t, f, "logger", f.lastIndexes(t))
+	cancel()
+	wg.Wait()
+	require.Equal(t, exitOK, code, stderr)
+
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.Len(t, lines, 150, "one line per record (V and alerts are routed to logger)")
+	for _, l := range lines {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m))
+		require.Equal(t, "record_payload", m["msg"])
+	}
 }
