@@ -19,6 +19,9 @@ const (
 	FaultKafkaKill = "kafka-kill"
 	// FaultKafkaSlow makes every Kafka request wait (kfakesrv -slow-delay).
 	FaultKafkaSlow = "kafka-slow"
+	// FaultMQTTRestart stops Mosquitto (SIGTERM: it saves its store, which
+	// holds the messages queued for the subscriber) and starts it again.
+	FaultMQTTRestart = "mqtt-restart"
 	// FaultDiskBudget stops one sink's forwarder until the WAL reaches its
 	// disk budget and the gateway stops acking, then restarts it so that
 	// retention frees space.
@@ -30,11 +33,11 @@ const (
 // AllFaults is every fault kind, in the default schedule order.
 var AllFaults = []string{
 	FaultGatewayKill, FaultForwarderKill, FaultReconnectStorm, FaultKafkaKill,
-	FaultKafkaSlow, FaultDiskBudget,
+	FaultKafkaSlow, FaultMQTTRestart, FaultDiskBudget,
 }
 
 // Sinks a scenario can deliver to.
-var supportedSinks = []string{"kafka", "logger"}
+var supportedSinks = []string{"kafka", "mqtt", "logger"}
 
 // Config is one scenario.
 type Config struct {
@@ -48,7 +51,7 @@ type Config struct {
 	// per second per vehicle).
 	Vehicles, Window int
 	Rate             float64
-	// Sinks are the datastores every topic goes to ("kafka", "logger").
+	// Sinks are the datastores every topic goes to ("kafka", "mqtt", "logger").
 	Sinks []string
 	// Faults are injected in this order, cycling, one every FaultEvery.
 	Faults     []string
@@ -70,7 +73,7 @@ type Config struct {
 func DefaultConfig(d time.Duration) Config {
 	return Config{
 		Duration: d, Vehicles: 8, Window: 8, Rate: 40,
-		Sinks: []string{"kafka", "logger"}, Faults: slices.Clone(AllFaults), FaultEvery: 10 * time.Second,
+		Sinks: []string{"kafka", "mqtt", "logger"}, Faults: slices.Clone(AllFaults), FaultEvery: 10 * time.Second,
 		Hostile: true, SettleTimeout: 2 * time.Minute,
 	}
 }
@@ -104,6 +107,9 @@ func (c Config) Validate() error {
 		}
 		if (f == FaultKafkaKill || f == FaultKafkaSlow) && !slices.Contains(c.Sinks, "kafka") {
 			errs = append(errs, fmt.Errorf("fault %q needs the kafka sink", f))
+		}
+		if f == FaultMQTTRestart && !slices.Contains(c.Sinks, "mqtt") {
+			errs = append(errs, fmt.Errorf("fault %q needs the mqtt sink", f))
 		}
 	}
 	return errors.Join(errs...)

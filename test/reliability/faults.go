@@ -49,6 +49,14 @@ func (s *system) inject(ctx context.Context, tl *timeline, kind string, n int) (
 		sleep(ctx, 5*time.Second)
 		f.lifted = time.Now()
 		err = s.proc("kafka").signal(syscall.SIGUSR2)
+	case FaultMQTTRestart:
+		f.target = "mqtt"
+		if err = s.stopRole("mqtt", 10*time.Second); err != nil {
+			break
+		}
+		sleep(ctx, 2*time.Second)
+		f.lifted = time.Now()
+		err = s.startMosquitto(ctx)
 	case FaultReconnectStorm:
 		f.target = "vehicles"
 		f.note = fmt.Sprintf("%d connections cut", s.gwProxy.Cut())

@@ -44,7 +44,11 @@ type SinkResult struct {
 	// Messages is every message read back; Distinct is distinct records.
 	Messages int `json:"messages"`
 	Distinct int `json:"distinct"`
-	// Lost is acked records never delivered (must be 0).
+	// Lost is acked records never delivered (must be 0). For mqtt, whose
+	// messages carry no txid, counts are of messages per MQTT topic: Lost
+	// is messages missing against what the WAL's records call for,
+	// Distinct the messages matched, Duplicates the extra ones and
+	// Unmapped messages on topics no record calls for.
 	Lost       int      `json:"lost"`
 	LostSample []string `json:"lost_sample,omitempty"`
 	// Duplicates is Messages minus Distinct; DuplicateRate is per message.

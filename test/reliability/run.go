@@ -36,6 +36,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	if s.hasSink("mqtt") {
+		index.mqtt = map[string]int{}
+	}
 	for _, sink := range cfg.Sinks {
 		if err := s.startForwarder(sink); err != nil {
 			return rep, err
@@ -97,6 +100,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		rep.Problems = append(rep.Problems, runErr.Error())
 	}
 	rep.Problems = append(rep.Problems, s.checkAlive()...)
+	if s.hasSink("mqtt") {
+		rep.Problems = append(rep.Problems, s.mosquittoErrors()...)
+	}
 	for _, err := range tl.errs {
 		rep.Problems = append(rep.Problems, "sampling: "+err.Error())
 	}

@@ -37,7 +37,10 @@ type system struct {
 
 	gwAddr    string
 	kafkaPort int
+	mqttPort  int
+	mqttDir   string
 	gwProxy   *proxy
+	mqttSub   *mqttSubscriber
 
 	mu    sync.Mutex
 	procs map[string]*process // role → current process
@@ -84,6 +87,17 @@ func (s *system) setup(ctx context.Context) error {
 			return err
 		}
 	}
+	if s.hasSink("mqtt") {
+		if s.mqttPort, err = freePort(); err != nil {
+			return err
+		}
+		if err := s.startMosquitto(ctx); err != nil {
+			return err
+		}
+		if s.mqttSub, err = newMQTTSubscriber(s.mqttBroker()); err != nil {
+			return err
+		}
+	}
 	return s.writeConfig(gwPort)
 }
 
@@ -117,6 +131,12 @@ func (s *system) writeConfig(port int) error {
 		cfg["kafka"] = map[string]any{
 			"bootstrap.servers": fmt.Sprintf("127.0.0.1:%d", s.kafkaPort),
 			"log_level":         3, "enable.metrics.push": false,
+		}
+	}
+	if s.hasSink("mqtt") {
+		cfg["mqtt"] = map[string]any{
+			"broker": s.mqttBroker(), "client_id": "fleetrelay-reliability", "topic_base": mqttTopicBase,
+			"qos": 1, "connect_retry_interval_ms": 500, "publish_timeout_ms": 5000,
 		}
 	}
 	b, err := json.MarshalIndent(cfg, "", "  ")
@@ -210,6 +230,8 @@ func (s *system) startGateway(ctx context.Context) error {
 // kafkaTopics are the Kafka topics of the scenario's records.
 var kafkaTopics = []string{"reliability_V", "reliability_alerts", "reliability_errors"}
 
+func (s *system) mqttBroker() string { return fmt.Sprintf("tcp://127.0.0.1:%d", s.mqttPort) }
+
 func forwarderRole(sink string) string { return "forwarder-" + sink }
 
 func (s *system) startForwarder(sink string) error {
@@ -243,6 +265,12 @@ func (s *system) shutdown() {
 	}
 	if s.gwProxy != nil {
 		_ = s.gwProxy.Close()
+	}
+	if s.mqttSub != nil {
+		s.mqttSub.close()
+	}
+	if s.mqttDir != "" {
+		_ = os.RemoveAll(s.mqttDir)
 	}
 }
 

@@ -3,6 +3,7 @@ package reliability
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/fleetrelay/fleetrelay/test/vehiclesim"
 )
@@ -31,6 +32,16 @@ func (s *system) verify(ctx context.Context, index *walIndex, rep *Report) error
 		}
 	}
 	for _, sink := range s.cfg.Sinks {
+		if sink == "mqtt" {
+			// Wait for the subscriber to receive what the broker holds.
+			s.mqttSub.quiet(ctx, 2*time.Second, time.Minute)
+			got, total := s.mqttSub.snapshot()
+			index.mu.Lock()
+			res := checkMQTT(index.mqtt, got, total)
+			index.mu.Unlock()
+			rep.SinkResults = append(rep.SinkResults, res)
+			continue
+		}
 		var ds []delivery
 		var torn int
 		switch sink {

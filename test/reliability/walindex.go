@@ -46,6 +46,9 @@ type walIndex struct {
 	skipped uint64
 	// hostile counts stored records whose txid carries the hostile prefix.
 	hostile int
+	// mqtt, when non-nil, counts the MQTT messages the records call for,
+	// per MQTT topic.
+	mqtt map[string]int
 }
 
 func newWALIndex(dir string) (*walIndex, error) {
@@ -117,6 +120,16 @@ func (w *walIndex) pollPartition(p int) error {
 			w.first[k] = pos
 		}
 		w.byPos[pos] = k
+		if w.mqtt != nil {
+			topics, err := mqttTopics(k.VIN, k.Topic, rec.GetPayload())
+			if err != nil {
+				w.mu.Unlock()
+				return fmt.Errorf("wal index: partition %d index %d: %w", p, e.Index, err)
+			}
+			for _, t := range topics {
+				w.mqtt[t]++
+			}
+		}
 		if strings.HasPrefix(k.TxID, hostileTxIDPrefix) {
 			w.hostile++
 		}
