@@ -79,10 +79,9 @@ func TestRender(t *testing.T) {
 		"| 8 | 0.50 | ≥ 0.75: **not met** | 2.00 | ≤ 1.5: **not met** |", // window 8 targets
 		"reference fleet-telemetry, *measured elsewhere* | ~14,500 | ~6 | ~19 |",
 		"| 10,000 of 10,000 | 20.0 MiB | 264.1 MiB | **25.0 KiB** | ≤ 32 KiB: met |",
-		"| append, fsync, 1 partition(s), 16 callers | 12,345 | – | 4.50 |",
-		"| append, fsync, 1 partition(s), 256 callers | – | – | – | – | – | – |",
+		"| append, sync=true, partitions=1, callers=16 | 12,345 | – | 4.50 | – | – | 3 |",
 		"(**failed**: exit status 1)",
-		"| Kafka (kfake), batches of 500 | 250,000 | – | 1 |",
+		"| Kafka (kfake), batch=500 | 250,000 | – | 1 |",
 		"**80,000 records/s**",
 		"| 1,000 | 2.50 | 10.00 | 20,000 | 7.5 | 12.0 | 30.0 |",
 		"| 1 | 11,000 | 2.75 | 11.00 | 0.50 | 1.00 | 22,000 |",
@@ -105,4 +104,16 @@ func TestRenderEmpty(t *testing.T) {
 func TestIdlePerConn(t *testing.T) {
 	require.InDelta(t, 0, Idle{}.PerConnKiB(), 1e-9)
 	require.InDelta(t, 30, Idle{Connected: 10, BaselineKiB: 100, RSSKiB: 400}.PerConnKiB(), 1e-9)
+}
+
+func TestDeliveryLabel(t *testing.T) {
+	tests := map[string]string{
+		"BenchmarkKafkaWrite/batch=500/writers=4": "Kafka (kfake), batch=500, writers=4",
+		"BenchmarkBacklog/partitions=1":           "pipeline ceiling: 1,000,000-record backlog → no-op sink, partitions=1",
+		"BenchmarkLoggerWrite":                    "logger (file + fsync)",
+		"BenchmarkNew/x=1":                        "BenchmarkNew, x=1",
+	}
+	for name, want := range tests {
+		require.Equal(t, want, deliveryLabel(name))
+	}
 }

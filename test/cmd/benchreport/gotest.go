@@ -73,11 +73,13 @@ func (b *bench) walBenches() error {
 
 // deliveryBenches runs the forwarder pipeline and sink benchmarks.
 func (b *bench) deliveryBenches() error {
-	sinkTimes := "20x"
+	// Each backlog run first writes its 1,000,000 records; the quick run
+	// keeps one partition layout.
+	sinkTimes, backlogs := "10x", "BenchmarkBacklog"
 	if b.o.quick {
-		sinkTimes = "5x"
+		sinkTimes, backlogs = "5x", "BenchmarkBacklog/partitions=1$"
 	}
-	backlog := b.goBench("forwarder", "forwarder-backlog.txt", "BenchmarkBacklog", "1x", "./internal/service/")
+	backlog := b.goBench("forwarder", "forwarder-backlog.txt", backlogs, "1x", "./internal/service/")
 	sinks := b.goBench("forwarder", "forwarder-sinks.txt",
 		"BenchmarkKafkaWrite|BenchmarkPubSubWrite|BenchmarkMQTTWrite|BenchmarkKinesisWrite|BenchmarkLoggerWrite", sinkTimes,
 		"./datastore/kafka/", "./datastore/pubsub/", "./datastore/mqtt/", "./datastore/kinesis/", "./datastore/logger/")

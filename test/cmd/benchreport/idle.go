@@ -86,7 +86,11 @@ func (b *bench) idleRun(id *benchreport.Idle, gw *server, pki string, connectTim
 		id.Note += fmt.Sprintf(" Only %.0f of %d connections were open after %s.", conns, id.Target, connectTimeout)
 	}
 	// Let handshake garbage be collected and the runtime settle.
-	if err := b.sleep(10 * time.Second); err != nil {
+	settle := 10 * time.Second
+	if b.o.quick {
+		settle = 5 * time.Second
+	}
+	if err := b.sleep(settle); err != nil {
 		return err
 	}
 	ss, err := scrape(gw.metricsPort)
