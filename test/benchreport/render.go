@@ -152,7 +152,7 @@ func renderIngest(b *strings.Builder, in *Ingest) {
 		b.WriteString("Not run.\n\n")
 		return
 	}
-	fmt.Fprintf(b, "%d vehicles (one certificate each) from `vehiclesim`; for each window, %d runs of %s measured after a %s\n"+
+	fmt.Fprintf(b, "%d vehicles (one certificate each) from `vehiclesim`; for each window, %d run(s) of %s measured after a %s\n"+
 		"warm-up against each server, alternating ack server and gateway, each run against a fresh server process.\n"+
 		"Gateway: %s. Ack server: `test/cmd/ackserver`, mTLS websockets answering every frame with an ack and storing\n"+
 		"nothing: the machine's ceiling for this simulator. Server CPU is user+system time from `/proc/<pid>/stat` over\n"+

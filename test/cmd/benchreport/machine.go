@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/fleetrelay/fleetrelay/test/benchreport"
@@ -18,7 +19,7 @@ func machine(dir string) benchreport.Machine {
 		Cores:      runtime.NumCPU(),
 		CPUModel:   procField("/proc/cpuinfo", "model name"),
 		Kernel:     strings.TrimSpace(readFile("/proc/sys/kernel/osrelease")),
-		MemTotal:   procField("/proc/meminfo", "MemTotal"),
+		MemTotal:   memTotal(procField("/proc/meminfo", "MemTotal")),
 		Disk:       disk(dir),
 		LoadBefore: loadAverage(),
 	}
@@ -89,9 +90,9 @@ func disk(dir string) string {
 	}
 	switch strings.TrimSpace(readFile(filepath.Join(sys, "queue", "rotational"))) {
 	case "0":
-		desc += ", non-rotational"
+		desc += ", sysfs rotational=0"
 	case "1":
-		desc += ", rotational"
+		desc += ", sysfs rotational=1"
 	}
 	return desc + fmt.Sprintf(" (%s)", dir)
 }
@@ -107,4 +108,17 @@ func gitCommit(root string) string {
 		commit += "-dirty"
 	}
 	return commit
+}
+
+// memTotal turns /proc/meminfo's "24683620 kB" into "23.5 GiB".
+func memTotal(v string) string {
+	f := strings.Fields(v)
+	if len(f) != 2 || f[1] != "kB" {
+		return v
+	}
+	kb, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return v
+	}
+	return fmt.Sprintf("%.1f GiB", kb/(1<<20))
 }
