@@ -1,10 +1,10 @@
 // Command reliability runs fleetrelay's end-to-end fault suite: it builds
 // the binaries, runs simulated vehicles → gateway → WAL → forwarders →
-// Kafka (kfakesrv) and the JSON logger for -duration while injecting
+// Kafka (kfakesrv), MQTT (Mosquitto) and the JSON logger for -duration while injecting
 // faults and hostile clients, waits for delivery, and checks that every
 // acked record was delivered to every sink, in WAL order per vehicle.
 //
-//	go run ./test/cmd/reliability -duration 10m [-json] [-sinks kafka,logger] [-faults gateway-kill,...]
+//	go run ./test/cmd/reliability -duration 10m [-json] [-report FILE] [-sinks kafka,mqtt,logger] [-faults gateway-kill,...]
 //
 // It prints a summary (or the report as JSON with -json) and exits 1 if
 // anything acked was lost or the run failed, 2 on usage errors.
@@ -34,7 +34,7 @@ func main() {
 func run(ctx context.Context) int {
 	def := reliability.DefaultConfig(10 * time.Minute)
 	cfg := def
-	sinks := flag.String("sinks", strings.Join(def.Sinks, ","), "datastores every topic goes to (kafka, logger)")
+	sinks := flag.String("sinks", strings.Join(def.Sinks, ","), "datastores every topic goes to (kafka, mqtt, logger)")
 	faults := flag.String("faults", strings.Join(def.Faults, ","), "faults, injected in this order, cycling; empty for none")
 	flag.DurationVar(&cfg.Duration, "duration", def.Duration, "how long faults are injected")
 	flag.DurationVar(&cfg.FaultEvery, "fault-every", def.FaultEvery, "time between a fault's recovery and the next fault")
@@ -47,6 +47,7 @@ func run(ctx context.Context) int {
 	workDir := flag.String("work-dir", "", "directory for PKI, WAL, datastores and logs (default: a new temporary directory)")
 	keep := flag.Bool("keep", false, "keep the work directory after a passing run (a failing run always keeps it)")
 	jsonOut := flag.Bool("json", false, "print the report as JSON")
+	reportFile := flag.String("report", "", "also write the report as JSON to this file")
 	flag.Parse()
 	cfg.Sinks = split(*sinks)
 	cfg.Faults = split(*faults)
@@ -73,6 +74,16 @@ func run(ctx context.Context) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "reliability: %v (work dir kept: %s)\n", err, cfg.WorkDir)
 		return 1
+	}
+	if *reportFile != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err == nil {
+			err = os.WriteFile(*reportFile, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "reliability: report:", err)
+			return 1
+		}
 	}
 	if *jsonOut {
 		enc := json.NewEncoder(os.Stdout)
