@@ -43,6 +43,10 @@ type Coordinator struct {
 	log    *slog.Logger
 	member *Membership
 
+	// seenFree holds the partitions found free at the last rebalance (used
+	// by the Run goroutine only).
+	seenFree map[int]bool
+
 	mu    sync.Mutex
 	owned map[int]*worker
 }
@@ -104,26 +108,38 @@ func (c *Coordinator) Owned() []int {
 
 // rebalance moves this process toward its fair share ceil(P/N).
 func (c *Coordinator) rebalance(ctx context.Context) error {
-	n, err := c.member.Live()
+	others, err := c.member.Others()
 	if err != nil {
 		return err
 	}
-	share := (c.cfg.Partitions + n - 1) / n
+	n := len(others) + 1
+	floor, ceil := c.cfg.Partitions/n, (c.cfg.Partitions+n-1)/n
 	owned := c.Owned()
-	for len(owned) > share {
+	excess := len(owned) - ceil
+	if excess <= 0 && len(owned) > floor && slices.ContainsFunc(others, func(o int) bool { return o < floor }) {
+		excess = 1 // make room for a process below its floor
+	}
+	for ; excess > 0; excess-- {
 		p := owned[len(owned)-1]
 		owned = owned[:len(owned)-1]
-		c.log.Info("releasing partition to rebalance", "partition", p, "members", n, "share", share)
+		c.log.Info("releasing partition to rebalance", "partition", p, "members", n, "share", ceil)
 		if err := c.release(p); err != nil {
 			return err
 		}
 	}
-	return c.acquire(ctx, share-len(owned))
+	if err := c.acquire(ctx, len(owned), floor, ceil); err != nil {
+		return err
+	}
+	return c.member.Publish(len(c.Owned()))
 }
 
-// acquire locks up to want free partitions and starts their workers.
-func (c *Coordinator) acquire(ctx context.Context, want int) error {
-	for p := 0; p < c.cfg.Partitions && want > 0; p++ {
+// acquire locks free partitions and starts their workers: any free one
+// while this process owns fewer than floor, and beyond that, up to ceil,
+// only those already found free at the previous rebalance, so that
+// processes below their floor get them first.
+func (c *Coordinator) acquire(ctx context.Context, owned, floor, ceil int) error {
+	free := map[int]bool{}
+	for p := 0; p < c.cfg.Partitions && owned < ceil; p++ {
 		if c.owns(p) {
 			continue
 		}
@@ -131,11 +147,20 @@ func (c *Coordinator) acquire(ctx context.Context, want int) error {
 		if err != nil {
 			return err
 		}
-		if ok {
-			c.start(ctx, p, l)
-			want--
+		if !ok {
+			continue
 		}
+		if owned >= floor && !c.seenFree[p] {
+			free[p] = true
+			if err := l.Unlock(); err != nil {
+				return err
+			}
+			continue
+		}
+		c.start(ctx, p, l)
+		owned++
 	}
+	c.seenFree = free
 	return nil
 }
 

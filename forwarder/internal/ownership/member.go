@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -48,27 +49,54 @@ func randomName() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Live counts the live members, this one included. It removes the files of
-// dead members (those it can lock).
-func (m *Membership) Live() (int, error) {
+// Others returns, for every other live member, the number of partitions it
+// last published. It removes the files of dead members (those it can lock).
+func (m *Membership) Others() ([]int, error) {
 	entries, err := os.ReadDir(m.dir)
 	if err != nil {
-		return 0, fmt.Errorf("ownership: list members: %w", err)
+		return nil, fmt.Errorf("ownership: list members: %w", err)
 	}
-	live := 1
+	var owned []int
 	for _, e := range entries {
 		if e.Name() == m.name || !strings.HasSuffix(e.Name(), ".member") {
 			continue
 		}
-		alive, err := m.probe(filepath.Join(m.dir, e.Name()))
+		path := filepath.Join(m.dir, e.Name())
+		alive, err := m.probe(path)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		if alive {
-			live++
+			owned = append(owned, readOwned(path))
 		}
 	}
-	return live, nil
+	return owned, nil
+}
+
+// ownedWidth is the fixed size of the count in a member file, so that a
+// rewrite is a single small write at offset 0 and never needs a truncate.
+const ownedWidth = 10
+
+// Publish records in the member file how many partitions this process owns.
+func (m *Membership) Publish(owned int) error {
+	if _, err := m.lock.f.WriteAt(fmt.Appendf(nil, "%0*d", ownedWidth, owned), 0); err != nil {
+		return fmt.Errorf("ownership: publish member count: %w", err)
+	}
+	return nil
+}
+
+// readOwned reads a member's published count; a member that has not
+// published yet (or cannot be read) counts as owning none.
+func readOwned(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < ownedWidth {
+		return 0
+	}
+	n, err := strconv.Atoi(string(b[:ownedWidth]))
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // probe reports whether another process holds the member file at path; if

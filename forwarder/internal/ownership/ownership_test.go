@@ -34,13 +34,18 @@ func TestMembershipCountsLiveAndRemovesDead(t *testing.T) {
 	require.NoError(t, err)
 	b, err := ownership.Join(dir)
 	require.NoError(t, err)
-	n, err := a.Live()
+	require.NoError(t, b.Publish(7))
+	others, err := a.Others()
 	require.NoError(t, err)
-	require.Equal(t, 2, n)
+	require.Equal(t, []int{7}, others)
+	require.NoError(t, b.Publish(3))
+	others, err = a.Others()
+	require.NoError(t, err)
+	require.Equal(t, []int{3}, others, "a smaller count overwrites a larger one")
 	require.NoError(t, b.Leave())
-	n, err = a.Live()
+	others, err = a.Others()
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
+	require.Empty(t, others)
 	require.NoError(t, a.Leave())
 }
 
@@ -173,4 +178,25 @@ func TestOnReleaseRunsAfterWorkReturns(t *testing.T) {
 	require.ElementsMatch(t, []string{"returned", "returned", "released", "released"}, events[2:])
 	require.Equal(t, "returned", events[2], "a partition is released only after its worker returned")
 	require.Empty(t, c.Owned())
+}
+
+func TestThreeCoordinatorsSplitFourPartitionsTwoOneOne(t *testing.T) {
+	dir := t.TempDir()
+	tr := &tracker{t: t, running: map[int]string{}}
+	var cs []*ownership.Coordinator
+	for _, name := range []string{"a", "b", "c"} {
+		c, stop := startCoordinator(t, dir, 4, tr.work(name))
+		t.Cleanup(stop)
+		cs = append(cs, c)
+	}
+	require.Eventually(t, func() bool {
+		var counts []int
+		total := 0
+		for _, c := range cs {
+			counts = append(counts, len(c.Owned()))
+			total += len(c.Owned())
+		}
+		slices.Sort(counts)
+		return total == 4 && slices.Equal(counts, []int{1, 1, 2})
+	}, 10*time.Second, 5*time.Millisecond)
 }
