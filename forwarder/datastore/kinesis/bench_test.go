@@ -16,15 +16,15 @@ import (
 func BenchmarkKinesisWrite(b *testing.B) {
 	e := startKinesalite(b)
 	cl := client(e.endpoint())
+	setAWSEnv(b)
 	for _, size := range []int{500, 2000} {
+		ns := fmt.Sprintf("bench%d", size)
+		createStreams(b, cl, ns+"_V")
+		s, err := New(b.Context(), &config.KinesisConfig{OverrideHost: e.endpoint()}, datastore.Settings{Namespace: ns})
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
-			ns := fmt.Sprintf("bench%d", size)
-			createStreams(b, cl, ns+"_V")
-			setAWSEnv(b)
-			s, err := New(b.Context(), &config.KinesisConfig{OverrideHost: e.endpoint()}, datastore.Settings{Namespace: ns})
-			if err != nil {
-				b.Fatal(err)
-			}
 			batch := datastoretest.Synthetic(b, 1, size, 100)
 			if err := s.Write(b.Context(), batch); err != nil { // warm-up: connect, metadata
 				b.Fatal(err)
