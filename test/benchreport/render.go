@@ -192,7 +192,7 @@ func renderIdle(b *strings.Builder, id *Idle) {
 		return
 	}
 	fmt.Fprintf(b, "The gateway's RSS (`/proc/<pid>/status` VmRSS) before any connection and once %s idle mTLS websocket vehicle\n"+
-		"connections (one certificate each, from `vehiclesim` at a negligible record rate) are open and settled. Open-file\n"+
+		"connections (one certificate each, opened by `benchreport` 32 handshakes at a time, sending nothing and answering pings) are open and settled. Open-file\n"+
 		"limit: %d. Raw output: [`bench/idle.txt`](bench/idle.txt).\n\n", rate(float64(id.Target)), id.FileLimit)
 	if id.Note != "" {
 		fmt.Fprintf(b, "%s\n\n", id.Note)

@@ -1,19 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/fleetrelay/fleetrelay/test/benchreport"
 )
-
-// idleRate is each idle vehicle's record rate: one record per hour, so the
-// connections stay open and quiet.
-const idleRate = 1.0 / 3600
 
 // idle measures the gateway's RSS growth per idle vehicle connection.
 func (b *bench) idle() error {
@@ -56,34 +53,31 @@ func (b *bench) idleRun(id *benchreport.Idle, gw *server, pki string, connectTim
 	if id.BaselineKiB, _, err = memKiB(gw.pid()); err != nil {
 		return err
 	}
-	l := load{vehicles: id.Target, window: 1, rate: idleRate, measure: connectTimeout + time.Hour}
-	sim, err := start(filepath.Dir(gw.log), "vehiclesim", b.binary["vehiclesim"], l.args(gw.url, pki)...)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = sim.stop(stopGrace) }() // its report is not needed
-	fmt.Fprintf(raw, "# %s load average %s; open-file limit %d\n# simulator: vehiclesim %v\n", time.Now().UTC().Format(time.RFC3339),
-		loadAverage(), id.FileLimit, l.args(gw.url, "PKI"))
+	fmt.Fprintf(raw, "# %s load average %s; open-file limit %d; %d handshakes at a time, idle connections held by benchreport\n",
+		time.Now().UTC().Format(time.RFC3339), loadAverage(), id.FileLimit, idleDialConcurrency)
 	fmt.Fprintf(raw, "baseline_rss_kib=%.0f\n", id.BaselineKiB)
+	ctx, cancel := context.WithTimeout(b.ctx, connectTimeout)
+	defer cancel()
 	t0 := time.Now()
-	conns := 0.0
-	for time.Since(t0) < connectTimeout && int(conns) < id.Target {
-		if err := b.sleep(time.Second); err != nil {
-			return err
+	var mu sync.Mutex
+	lastLog := t0
+	fleet, err := dialIdle(ctx, gw.url, pki, id.Target, func(open, failed int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(lastLog) >= 5*time.Second || open+failed == id.Target {
+			lastLog = time.Now()
+			fmt.Fprintf(raw, "t=%.0fs open=%d failed=%d\n", time.Since(t0).Seconds(), open, failed)
 		}
-		if sim.exited() {
-			return fmt.Errorf("simulator exited: %s", sim.tail())
-		}
-		ss, err := scrape(gw.metricsPort)
-		if err != nil {
-			return err
-		}
-		conns, _ = ss.Sum("fleetrelay_gateway_connections", nil)
-		fmt.Fprintf(raw, "t=%.0fs connections=%.0f\n", time.Since(t0).Seconds(), conns)
+	})
+	if fleet != nil {
+		defer func() { _ = fleet.close() }() // the figures are taken by then
 	}
 	id.ConnectSeconds = time.Since(t0).Seconds()
-	if int(conns) < id.Target {
-		id.Note += fmt.Sprintf(" Only %.0f of %d connections were open after %s.", conns, id.Target, connectTimeout)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if open := fleet.open(); open < id.Target {
+		id.Note += fmt.Sprintf(" Only %d of %d connections opened within %s (last error: %v).", open, id.Target, connectTimeout, fleet.lastErr())
 	}
 	// Let handshake garbage be collected and the runtime settle.
 	settle := 10 * time.Second
@@ -97,7 +91,7 @@ func (b *bench) idleRun(id *benchreport.Idle, gw *server, pki string, connectTim
 	if err != nil {
 		return err
 	}
-	conns, _ = ss.Sum("fleetrelay_gateway_connections", nil)
+	conns, _ := ss.Sum("fleetrelay_gateway_connections", nil)
 	id.Connected = int(conns)
 	heap, _ := ss.Sum("go_memstats_heap_inuse_bytes", nil)
 	stack, _ := ss.Sum("go_memstats_stack_inuse_bytes", nil)
