@@ -42,6 +42,26 @@ type ForwarderConfig struct {
 	// ShutdownTimeoutMs bounds how long SIGTERM waits for in-flight batches
 	// before the process exits (their records are redelivered next start).
 	ShutdownTimeoutMs int `json:"shutdown_timeout_ms,omitempty"`
+	// PrometheusMetricsPort is the forwarder's own metrics port, on
+	// monitoring.prometheus_metrics_host. The gateway and the forwarders read
+	// the same file and often share a host (or a pod), so the forwarder
+	// cannot reuse monitoring.prometheus_metrics_port: 0 means that port + 1,
+	// -1 turns the forwarder's metrics off. A process running beside other
+	// forwarders overrides it with `forwarder -metrics-addr`.
+	PrometheusMetricsPort int `json:"prometheus_metrics_port,omitempty"`
+}
+
+// MetricsAddr returns host:port of the forwarder's metrics endpoint, or ""
+// when metrics are off (no monitoring port, or prometheus_metrics_port -1).
+func (c *ForwarderConfig) MetricsAddr(m *MonitoringConfig) string {
+	if m == nil || m.PrometheusMetricsPort <= 0 || c.PrometheusMetricsPort < 0 {
+		return ""
+	}
+	port := c.PrometheusMetricsPort
+	if port == 0 {
+		port = m.PrometheusMetricsPort + 1
+	}
+	return joinHostPort(m.PrometheusMetricsHost, port)
 }
 
 // RetryConfig is the `forwarder.retry` section: exponential backoff with
@@ -135,10 +155,18 @@ func (c *ForwarderConfig) Validate() error {
 		nonNegative("forwarder.partition_rebalance_interval_ms", c.PartitionRebalanceIntervalMs),
 		nonNegative("forwarder.status_interval_ms", c.StatusIntervalMs),
 		nonNegative("forwarder.shutdown_timeout_ms", c.ShutdownTimeoutMs),
+		c.validateMetricsPort(),
 		c.validateSinks(),
 		c.Retry.Validate(),
 	}
 	return errors.Join(errs...)
+}
+
+func (c *ForwarderConfig) validateMetricsPort() error {
+	if c.PrometheusMetricsPort < -1 || c.PrometheusMetricsPort > 65535 {
+		return fmt.Errorf("forwarder.prometheus_metrics_port: %d is not a port (0 = monitoring port + 1, -1 = off)", c.PrometheusMetricsPort)
+	}
+	return nil
 }
 
 func (c *ForwarderConfig) validateSinks() error {

@@ -92,3 +92,34 @@ func TestRunDeliversToTheLoggerSink(t *testing.T) {
 		require.Equal(t, "record_payload", m["msg"])
 	}
 }
+
+func TestMetricsAddress(t *testing.T) {
+	mon := &config.MonitoringConfig{PrometheusMetricsPort: 9273, PrometheusMetricsHost: "127.0.0.1"}
+	tests := []struct {
+		name      string
+		mon       *config.MonitoringConfig
+		fwdPort   int
+		flagValue string
+		want      string
+	}{
+		{name: "default_is_gateway_port_plus_one", mon: mon, want: "127.0.0.1:9274"},
+		{name: "configured_port", mon: mon, fwdPort: 9300, want: "127.0.0.1:9300"},
+		{name: "configured_off", mon: mon, fwdPort: -1, want: ""},
+		{name: "no_monitoring", mon: nil, want: ""},
+		{name: "flag_wins", mon: mon, fwdPort: 9300, flagValue: "127.0.0.1:9400", want: "127.0.0.1:9400"},
+		{name: "flag_off", mon: mon, flagValue: "off", want: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &config.Config{Monitoring: tc.mon, Forwarder: config.ForwarderConfig{PrometheusMetricsPort: tc.fwdPort}}
+			require.Equal(t, tc.want, metricsAddress(cfg, tc.flagValue))
+		})
+	}
+}
+
+func TestForwarderMetricsPortValidation(t *testing.T) {
+	for _, port := range []int{-2, 70000} {
+		c := config.ForwarderConfig{PrometheusMetricsPort: port}
+		require.ErrorContains(t, c.Validate(), "forwarder.prometheus_metrics_port")
+	}
+}

@@ -21,6 +21,7 @@ func runForwarder(ctx context.Context, args []string, e env) error {
 	path := fs.String("config", "config.json", "configuration file (the gateway's)")
 	var sinks listFlag
 	fs.Var(&sinks, "sinks", "comma-separated sinks to run (default: forwarder.sinks, else every sink under records)")
+	metricsAddr := fs.String("metrics-addr", "", `host:port of this process's Prometheus endpoint, or "off" (default: monitoring host, forwarder.prometheus_metrics_port, else the gateway's port + 1)`)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -36,7 +37,7 @@ func runForwarder(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return usageError{err: fmt.Errorf("log_level: %w", err)}
 	}
-	mp, stopMetrics, err := startMetrics(cfg, log)
+	mp, stopMetrics, err := startMetrics(metricsAddress(cfg, *metricsAddr), log)
 	if err != nil {
 		return err
 	}
@@ -53,9 +54,21 @@ func runForwarder(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-// startMetrics serves Prometheus metrics when monitoring asks for them.
-func startMetrics(cfg *config.Config, log *slog.Logger) (metric.MeterProvider, func(), error) {
-	addr := cfg.Monitoring.PrometheusAddr()
+// metricsAddress is the -metrics-addr flag if given ("off" disables), else
+// the configured forwarder address.
+func metricsAddress(cfg *config.Config, flagValue string) string {
+	switch flagValue {
+	case "":
+		return cfg.Forwarder.MetricsAddr(cfg.Monitoring)
+	case "off":
+		return ""
+	default:
+		return flagValue
+	}
+}
+
+// startMetrics serves Prometheus metrics on addr; "" means metrics are off.
+func startMetrics(addr string, log *slog.Logger) (metric.MeterProvider, func(), error) {
 	if addr == "" {
 		return noop.NewMeterProvider(), func() {}, nil
 	}
@@ -65,7 +78,7 @@ func startMetrics(cfg *config.Config, log *slog.Logger) (metric.MeterProvider, f
 	}
 	srv, err := obs.Serve(addr, obs.MetricsMux(m), log)
 	if err != nil {
-		return nil, nil, fmt.Errorf("monitoring.prometheus_metrics_port: %w", err)
+		return nil, nil, fmt.Errorf("forwarder metrics on %s: %w", addr, err)
 	}
 	log.Info("serving metrics", "addr", srv.Addr())
 	return m.MeterProvider(), func() {
