@@ -59,8 +59,9 @@ type Config struct {
 	// Hostile runs hostile clients against the gateway during the run.
 	Hostile bool
 	// CaughtUpLag is the WAL lag (entries, per sink) at or under which a
-	// sink counts as caught up after a fault; 0 means Vehicles × Window,
-	// what the fleet can have in flight at once.
+	// sink counts as caught up after a fault, unless its lag just before
+	// the fault was higher; 0 means Vehicles × Window, what the fleet can
+	// have in flight at once.
 	CaughtUpLag uint64
 	// SettleTimeout bounds the wait for every sink to deliver everything
 	// after the vehicles stop.

@@ -14,12 +14,15 @@ type injected struct {
 	lifted       time.Time // fault removed (process restarted, datastore fast again)
 	triggered    bool      // the fault produced its intended condition
 	note         string
+	// caughtUp is each sink's lag at or under which it has recovered.
+	caughtUp map[string]uint64
 }
 
 // inject runs fault number n of kind: it injects the fault, holds it, and
 // lifts it. It returns when the fault is lifted.
 func (s *system) inject(ctx context.Context, tl *timeline, kind string, n int) (injected, error) {
 	f := injected{kind: kind, start: time.Now(), triggered: true}
+	f.caughtUp = caughtUpLags(tl.snapshot(), f.start, s.cfg.Sinks, s.cfg.CaughtUpLag)
 	var err error
 	switch kind {
 	case FaultGatewayKill:
@@ -92,9 +95,10 @@ func (s *system) inject(ctx context.Context, tl *timeline, kind string, n int) (
 	return f, nil
 }
 
-// waitRecovered waits until acks have grown since lifted and every sink's
-// lag is at or under the threshold, or until timeout.
-func (s *system) waitRecovered(ctx context.Context, tl *timeline, lifted time.Time, timeout time.Duration) bool {
+// waitRecovered waits until acks have grown since the fault was lifted and
+// every sink's lag is at or under its caught-up lag, or until timeout.
+func (s *system) waitRecovered(ctx context.Context, tl *timeline, f injected, timeout time.Duration) bool {
+	lifted := f.lifted
 	deadline := time.Now().Add(timeout)
 	var base int64 = -1
 	for time.Now().Before(deadline) && ctx.Err() == nil {
@@ -102,7 +106,7 @@ func (s *system) waitRecovered(ctx context.Context, tl *timeline, lifted time.Ti
 		if ok && smp.at.After(lifted) {
 			if base < 0 {
 				base = smp.ackBytes
-			} else if smp.ackBytes > base && lagUnder(smp.lag, s.cfg.CaughtUpLag) {
+			} else if smp.ackBytes > base && lagUnder(smp.lag, f.caughtUp) {
 				return true
 			}
 		}

@@ -74,8 +74,9 @@ type FaultResult struct {
 	Triggered bool   `json:"triggered"`
 	Note      string `json:"note,omitempty"`
 	// AcksResumedMs is the time from lifting the fault to the next ack
-	// (-1: none seen); CaughtUpMs the time until every sink's lag was at or
-	// under the caught-up threshold; LongestAckGapMs the longest time
+	// (-1: none seen); CaughtUpMs the time until every sink's lag was back
+	// at or under the larger of the caught-up threshold and its highest lag
+	// in the 3 s before the fault; LongestAckGapMs the longest time
 	// without any ack from injection until recovery.
 	AcksResumedMs   int64 `json:"acks_resumed_ms"`
 	CaughtUpMs      int64 `json:"caught_up_ms"`

@@ -112,7 +112,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if i+1 < len(faults) {
 			end = faults[i+1].start
 		}
-		resumed, caught, gap := recovery(samples, f.start, f.lifted, end, cfg.CaughtUpLag)
+		resumed, caught, gap := recovery(samples, f.start, f.lifted, end, f.caughtUp)
 		rep.Faults = append(rep.Faults, FaultResult{
 			Kind: f.kind, Target: f.target, At: f.start.Sub(rep.Started).Round(100 * time.Millisecond).String(),
 			Triggered: f.triggered, Note: f.note,
@@ -165,7 +165,7 @@ func (s *system) faultPhase(ctx context.Context, tl *timeline, started time.Time
 		if err != nil {
 			return faults, err
 		}
-		if !s.waitRecovered(ctx, tl, f.lifted, 60*time.Second) {
+		if !s.waitRecovered(ctx, tl, f, 60*time.Second) {
 			s.progress("fault %s: not recovered within 60s", kind)
 		}
 		next = time.Now().Add(s.cfg.FaultEvery)
@@ -186,7 +186,7 @@ func (s *system) settle(ctx context.Context, tl *timeline) error {
 			return errors.New("a process died while delivery was awaited")
 		}
 		smp := tl.take()
-		if lagUnder(smp.lag, 0) {
+		if lagUnder(smp.lag, nil) {
 			return nil
 		}
 		sleep(ctx, 200*time.Millisecond)

@@ -109,10 +109,30 @@ func (t *timeline) ackStalledFor() time.Duration {
 	return last.at.Sub(t.samples[i].at)
 }
 
+// caughtUpLags returns, per sink, the lag at or under which the sink counts
+// as caught up after a fault injected at start: the larger of floor and the
+// highest lag sampled in the 3 seconds before start (a sink that runs near
+// its capacity has a standing lag).
+func caughtUpLags(samples []sample, start time.Time, sinks []string, floor uint64) map[string]uint64 {
+	out := make(map[string]uint64, len(sinks))
+	for _, s := range sinks {
+		out[s] = floor
+	}
+	for _, smp := range samples {
+		if smp.at.Before(start.Add(-3*time.Second)) || !smp.at.Before(start) {
+			continue
+		}
+		for s, l := range smp.lag {
+			out[s] = max(out[s], l)
+		}
+	}
+	return out
+}
+
 // recovery measures, from lifted until end, when acks grew again and when
-// every sink's lag was at or under maxLag; -1 means never. It also returns
-// the longest interval without ack growth from start to end.
-func recovery(samples []sample, start, lifted, end time.Time, maxLag uint64) (acksResumed, caughtUp, longestAckGap time.Duration) {
+// every sink's lag was at or under its caught-up lag; -1 means never. It
+// also returns the longest interval without ack growth from start to end.
+func recovery(samples []sample, start, lifted, end time.Time, maxLag map[string]uint64) (acksResumed, caughtUp, longestAckGap time.Duration) {
 	acksResumed, caughtUp = -1, -1
 	var prev *sample
 	lastGrowth := start
@@ -143,9 +163,11 @@ func recovery(samples []sample, start, lifted, end time.Time, maxLag uint64) (ac
 	return acksResumed, caughtUp, longestAckGap
 }
 
-func lagUnder(lag map[string]uint64, maxLag uint64) bool {
-	for _, l := range lag {
-		if l > maxLag {
+// lagUnder reports whether every sink's lag is at or under its maximum (a
+// sink without one must have no lag).
+func lagUnder(lag, maxLag map[string]uint64) bool {
+	for s, l := range lag {
+		if l > maxLag[s] {
 			return false
 		}
 	}

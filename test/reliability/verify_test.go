@@ -87,12 +87,15 @@ func TestRecovery(t *testing.T) {
 		{at: at(700), ackBytes: 35, lag: map[string]uint64{"k": 30}},
 		{at: at(900), ackBytes: 50, lag: map[string]uint64{"k": 4}},
 	}
-	resumed, caught, gap := recovery(samples, at(150), at(300), at(1000), 5)
+	require.Equal(t, map[string]uint64{"k": 5}, caughtUpLags(samples, at(150), []string{"k"}, 5))
+	require.Equal(t, map[string]uint64{"k": 90}, caughtUpLags(samples, at(350), []string{"k"}, 5), "standing lag before the fault")
+	limits := map[string]uint64{"k": 5}
+	resumed, caught, gap := recovery(samples, at(150), at(300), at(1000), limits)
 	require.Equal(t, 400*time.Millisecond, resumed)
 	require.Equal(t, 600*time.Millisecond, caught)
 	require.Equal(t, 550*time.Millisecond, gap)
 
-	resumed, caught, _ = recovery(samples[:5], at(150), at(300), at(1000), 5)
+	resumed, caught, _ = recovery(samples[:5], at(150), at(300), at(1000), limits)
 	require.Equal(t, time.Duration(-1), resumed)
 	require.Equal(t, time.Duration(-1), caught)
 }
