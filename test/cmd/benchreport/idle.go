@@ -24,7 +24,7 @@ func (b *bench) idle() error {
 			id.Target = limit
 		}
 	}
-	connectTimeout := 3 * time.Minute
+	connectTimeout := 5 * time.Minute
 	if b.o.quick {
 		connectTimeout = time.Minute
 	}

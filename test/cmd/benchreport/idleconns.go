@@ -29,7 +29,7 @@ type idleFleet struct {
 	mu     sync.Mutex
 	conns  []*websocket.Conn
 	failed atomic.Int64
-	last   atomic.Value // the last dial error
+	last   error // the last dial error, under mu
 	wg     sync.WaitGroup
 }
 
@@ -103,13 +103,16 @@ func (f *idleFleet) connect(ctx context.Context, url string, l devpki.Layout, vi
 
 func (f *idleFleet) fail(err error) {
 	f.failed.Add(1)
-	f.last.Store(err)
+	f.mu.Lock()
+	f.last = err
+	f.mu.Unlock()
 }
 
 // lastErr is the most recent dial error, nil if none.
 func (f *idleFleet) lastErr() error {
-	err, _ := f.last.Load().(error)
-	return err
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last
 }
 
 func (f *idleFleet) add(c *websocket.Conn) {
