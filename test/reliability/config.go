@@ -56,6 +56,11 @@ type Config struct {
 	// Faults are injected in this order, cycling, one every FaultEvery.
 	Faults     []string
 	FaultEvery time.Duration
+	// WALBudgetBytes is wal.disk_budget_bytes when the disk-budget fault
+	// is scheduled. It must hold the sinks' standing lag with room to spare
+	// (or every datastore hiccup stops the acks) and be filled by the fleet
+	// within seconds once a forwarder stops.
+	WALBudgetBytes int64
 	// Hostile runs hostile clients against the gateway during the run.
 	Hostile bool
 	// CaughtUpLag is the WAL lag (entries, per sink) at or under which a
@@ -75,7 +80,7 @@ func DefaultConfig(d time.Duration) Config {
 	return Config{
 		Duration: d, Vehicles: 8, Window: 8, Rate: 40,
 		Sinks: []string{"kafka", "mqtt", "logger"}, Faults: slices.Clone(AllFaults), FaultEvery: 10 * time.Second,
-		Hostile: true, SettleTimeout: 2 * time.Minute,
+		Hostile: true, WALBudgetBytes: 2 << 20, SettleTimeout: 2 * time.Minute,
 	}
 }
 
@@ -93,6 +98,9 @@ func (c Config) Validate() error {
 	}
 	if c.Vehicles < 1 || c.Window < 1 || c.Rate <= 0 {
 		errs = append(errs, errors.New("vehicles, window and rate must be positive"))
+	}
+	if slices.Contains(c.Faults, FaultDiskBudget) && c.WALBudgetBytes < 4*walSegmentBytes*walPartitions {
+		errs = append(errs, fmt.Errorf("wal budget: %d bytes is under four segments per partition", c.WALBudgetBytes))
 	}
 	if len(c.Sinks) == 0 {
 		errs = append(errs, errors.New("sinks: none"))

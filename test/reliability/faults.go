@@ -70,7 +70,7 @@ func (s *system) inject(ctx context.Context, tl *timeline, kind string, n int) (
 		s.kill(f.target)
 		// Hold until the gateway has stopped acking for a while (the WAL
 		// is at its budget) or give up.
-		deadline := time.Now().Add(45 * time.Second)
+		deadline := time.Now().Add(90 * time.Second)
 		f.triggered = false
 		for time.Now().Before(deadline) && ctx.Err() == nil {
 			if tl.ackStalledFor() >= 2*time.Second {
@@ -80,7 +80,7 @@ func (s *system) inject(ctx context.Context, tl *timeline, kind string, n int) (
 			sleep(ctx, 100*time.Millisecond)
 		}
 		last, _ := tl.last()
-		f.note = fmt.Sprintf("WAL %d KiB of a %d KiB budget when the forwarder restarted", last.walBytes>>10, walBudgetBytes>>10)
+		f.note = fmt.Sprintf("WAL %d KiB of a %d KiB budget when the forwarder restarted", last.walBytes>>10, s.cfg.WALBudgetBytes>>10)
 		if !f.triggered {
 			f.note = "acks never stopped: " + f.note
 		}

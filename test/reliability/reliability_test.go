@@ -29,6 +29,7 @@ func TestShortFaultRun(t *testing.T) {
 	cfg.Binaries, cfg.WorkDir = bins, dir
 	cfg.Vehicles, cfg.Window, cfg.Rate = 4, 4, 30
 	cfg.FaultEvery = 2 * time.Second
+	cfg.WALBudgetBytes = 512 << 10 // filled in seconds at this load
 	cfg.Faults = []string{
 		FaultGatewayKill, FaultKafkaKill, FaultForwarderKill, FaultMQTTRestart, FaultReconnectStorm, FaultDiskBudget,
 	}

@@ -14,13 +14,11 @@ import (
 	"time"
 )
 
-// Sizes of the WAL when the disk-budget fault is scheduled: small segments
-// so that retention frees space in steps, and a budget that a stopped
-// forwarder fills within seconds at the default load.
+// Shape of the WAL: small segments so that retention frees space in steps
+// and a disk budget (Config.WALBudgetBytes) fills within seconds.
 const (
 	walPartitions   = 2
 	walSegmentBytes = 64 << 10
-	walBudgetBytes  = 512 << 10
 )
 
 // system is the running deployment: datastores, gateway, forwarders,
@@ -107,7 +105,7 @@ func (s *system) writeConfig(port int) error {
 	records := map[string][]string{"V": s.cfg.Sinks, "alerts": s.cfg.Sinks, "errors": s.cfg.Sinks}
 	walCfg := map[string]any{"dir": s.walDir, "partitions": walPartitions, "segment_size_bytes": walSegmentBytes}
 	if slices.Contains(s.cfg.Faults, FaultDiskBudget) {
-		walCfg["disk_budget_bytes"] = walBudgetBytes
+		walCfg["disk_budget_bytes"] = s.cfg.WALBudgetBytes
 	}
 	cfg := map[string]any{
 		"host": "127.0.0.1", "port": port, "log_level": "warn", "json_log_enable": true,

@@ -41,6 +41,7 @@ func run(ctx context.Context) int {
 	flag.IntVar(&cfg.Vehicles, "vehicles", def.Vehicles, "simulated vehicles")
 	flag.IntVar(&cfg.Window, "window", def.Window, "records in flight per vehicle")
 	flag.Float64Var(&cfg.Rate, "rate", def.Rate, "records per second per vehicle")
+	flag.Int64Var(&cfg.WALBudgetBytes, "wal-budget", def.WALBudgetBytes, "wal.disk_budget_bytes when the disk-budget fault is scheduled")
 	flag.BoolVar(&cfg.Hostile, "hostile", def.Hostile, "run hostile clients against the gateway")
 	flag.Uint64Var(&cfg.CaughtUpLag, "caught-up-lag", def.CaughtUpLag, "WAL lag (entries) at or under which a sink counts as caught up (0: vehicles × window)")
 	flag.DurationVar(&cfg.SettleTimeout, "settle-timeout", def.SettleTimeout, "longest wait for delivery after the vehicles stop")
