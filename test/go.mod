@@ -12,6 +12,7 @@ replace (
 
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.1.2
+	github.com/eclipse/paho.mqtt.golang v1.5.1
 	github.com/fleetrelay/fleetrelay/protos v0.0.0-00010101000000-000000000000
 	github.com/fleetrelay/fleetrelay/shared v0.0.0-00010101000000-000000000000
 	github.com/fleetrelay/fleetrelay/wal v0.0.0-00010101000000-000000000000
@@ -26,7 +27,6 @@ require (
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/eclipse/paho.mqtt.golang v1.5.1 // indirect
 	github.com/fsnotify/fsnotify v1.9.0 // indirect
 	github.com/google/flatbuffers v25.12.19+incompatible // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
