@@ -247,17 +247,32 @@ func (s *system) startVehicles() error {
 	return err
 }
 
-// shutdown stops every process that is still running.
+// shutdown stops every process that is still running, from the vehicles
+// to the datastores, so that no process waits on one already gone.
 func (s *system) shutdown() {
 	s.mu.Lock()
-	procs := make([]*process, 0, len(s.procs))
-	for role, p := range s.procs {
+	roles := make([]string, 0, len(s.procs))
+	for role := range s.procs {
 		s.down[role] = true
-		procs = append(procs, p)
+		roles = append(roles, role)
 	}
+	procs := s.procs
 	s.mu.Unlock()
-	for _, p := range procs {
-		if !p.exited() {
+	rank := func(role string) int {
+		switch {
+		case role == "vehicles":
+			return 0
+		case role == "gateway":
+			return 1
+		case strings.HasPrefix(role, "forwarder-"):
+			return 2
+		default:
+			return 3
+		}
+	}
+	slices.SortFunc(roles, func(a, b string) int { return rank(a) - rank(b) })
+	for _, role := range roles {
+		if p := procs[role]; !p.exited() {
 			_ = p.stop(20 * time.Second)
 		}
 	}

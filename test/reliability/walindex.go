@@ -38,6 +38,8 @@ type walIndex struct {
 	dir        string
 	partitions int
 
+	pollMu sync.Mutex // one poll at a time
+
 	mu      sync.Mutex
 	next    []uint64 // per partition: last index read
 	first   map[Key]Pos
@@ -64,6 +66,8 @@ func newWALIndex(dir string) (*walIndex, error) {
 
 // poll reads every partition to its current end.
 func (w *walIndex) poll() error {
+	w.pollMu.Lock()
+	defer w.pollMu.Unlock()
 	var errs []error
 	for p := range w.partitions {
 		if err := w.pollPartition(p); err != nil {
