@@ -57,7 +57,8 @@ func (b *bench) delivery() *benchreport.Delivery {
 	return b.rep.Delivery
 }
 
-// startForwarder runs `forwarder` on gw's WAL with its own metrics port.
+// startForwarder runs `forwarder` on gw's WAL with its own metrics
+// address.
 func (b *bench) startForwarder(gw *server) (*server, string, error) {
 	ports, err := freePorts(1)
 	if err != nil {
@@ -74,11 +75,12 @@ func (b *bench) startForwarder(gw *server) (*server, string, error) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return nil, "", fmt.Errorf("forwarder config: %w", err)
 	}
-	p, err := start(dir, "forwarder", b.binary["forwarder"], "run", "-config", path)
+	addr := fmt.Sprintf("127.0.0.1:%d", c.metricsPort)
+	p, err := start(dir, "forwarder", b.binary["forwarder"], "run", "-config", path, "-metrics-addr", addr)
 	if err != nil {
 		return nil, "", err
 	}
-	if err := p.waitPort(fmt.Sprintf("127.0.0.1:%d", c.metricsPort), startTimeout); err != nil {
+	if err := p.waitPort(addr, startTimeout); err != nil {
 		return nil, "", errors.Join(err, p.stop(stopGrace))
 	}
 	return &server{proc: p, metricsPort: c.metricsPort, config: path, cfg: c}, path, nil
