@@ -115,9 +115,11 @@ func TestComposeFiles(t *testing.T) {
 	}
 	metricsPort := strconv.Itoa(cfg.Monitoring.PrometheusMetricsPort)
 	require.Equal(t, []string{"gateway:" + metricsPort}, targets["fleetrelay-gateway"])
+	_, fwdPort, err := net.SplitHostPort(cfg.Forwarder.MetricsAddr(cfg.Monitoring))
+	require.NoError(t, err)
 	var fwdTargets []string
 	for _, sink := range forwarded {
-		fwdTargets = append(fwdTargets, net.JoinHostPort("forwarder-"+sink, metricsPort))
+		fwdTargets = append(fwdTargets, net.JoinHostPort("forwarder-"+sink, fwdPort))
 	}
 	require.ElementsMatch(t, fwdTargets, targets["fleetrelay-forwarder"])
 	rulesMounted := false

@@ -1,9 +1,10 @@
 package deploy
 
 import (
-	"encoding/json"
 	"fmt"
+	"net"
 	"path"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -215,8 +216,8 @@ func validatePod(t *testing.T, sts appsv1.StatefulSet, r release) map[string]int
 
 	named := map[string]int32{}
 	numbers := map[int32]string{}
-	var gatewayCfg map[string]any
-	forwarderCfgs := map[string]map[string]any{}
+	configFiles := map[string]bool{}
+	forwarders := 0
 	for _, c := range spec.Containers {
 		require.NotEmpty(t, c.Image, c.Name)
 		require.NotEmpty(t, c.Resources.Requests, "container %s has no resource requests", c.Name)
@@ -256,35 +257,31 @@ func validatePod(t *testing.T, sts appsv1.StatefulSet, r release) map[string]int
 			mounts[m.MountPath] = m.Name
 		}
 		require.Contains(t, mounts, "/var/lib/fleetrelay/wal", "%s does not mount the WAL", c.Name)
-		cfg := containerConfig(t, c, mounts, volumes, r)
+		file, cfg := containerConfig(t, c, mounts, volumes, r)
+		configFiles[file] = true
 		if c.Name == "gateway" {
-			gatewayCfg = cfg
 			require.NotNil(t, c.ReadinessProbe, "the gateway needs a readiness probe")
+			checkMetricsPort(t, c, cfg.Monitoring.PrometheusAddr())
 		} else {
-			forwarderCfgs[c.Name] = cfg
+			forwarders++
+			require.NotEmpty(t, flagValue(c.Command, "-sinks"), "%s runs no named sink", c.Name)
+			addr := flagValue(c.Command, "-metrics-addr")
+			if addr == "" {
+				addr = cfg.Forwarder.MetricsAddr(cfg.Monitoring)
+			}
+			checkMetricsPort(t, c, addr)
 		}
-		checkMetricsPort(t, c, cfg)
 	}
-	require.NotNil(t, gatewayCfg, "no gateway container")
-	require.NotEmpty(t, forwarderCfgs, "no forwarder container")
-	for name, cfg := range forwarderCfgs {
-		require.Equal(t, withoutMetricsPort(gatewayCfg), withoutMetricsPort(cfg),
-			"%s's configuration differs from the gateway's in more than the metrics port", name)
-	}
+	require.Len(t, configFiles, 1, "every process of the pod reads the same configuration file")
+	require.Positive(t, forwarders, "no forwarder container")
 	return named
 }
 
 // containerConfig finds the -config file of a container in its mounted
-// ConfigMap, loads it with the product's configuration loader, and returns
-// it as generic JSON.
-func containerConfig(t *testing.T, c corev1.Container, mounts map[string]string, volumes map[string]corev1.Volume, r release) map[string]any {
+// ConfigMap and loads it with the product's configuration loader.
+func containerConfig(t *testing.T, c corev1.Container, mounts map[string]string, volumes map[string]corev1.Volume, r release) (string, *config.Config) {
 	t.Helper()
-	var file string
-	for i, a := range c.Command {
-		if a == "-config" && i+1 < len(c.Command) {
-			file = c.Command[i+1]
-		}
-	}
+	file := flagValue(c.Command, "-config")
 	require.NotEmpty(t, file, "%s has no -config", c.Name)
 	vol := volumes[mounts[path.Dir(file)]]
 	require.NotNil(t, vol.ConfigMap, "%s: %s is not in a mounted ConfigMap", c.Name, file)
@@ -292,44 +289,25 @@ func containerConfig(t *testing.T, c corev1.Container, mounts map[string]string,
 	require.NotNil(t, cm, "ConfigMap %s is not rendered", vol.ConfigMap.Name)
 	data, ok := cm.Data[path.Base(file)]
 	require.True(t, ok, "ConfigMap %s has no key %s", cm.Name, path.Base(file))
-	_, warns, err := config.Parse([]byte(data), "")
+	cfg, warns, err := config.Parse([]byte(data), "")
 	require.NoError(t, err, "%s: %s does not load", c.Name, file)
 	require.Empty(t, warns, "%s: %s loads with warnings", c.Name, file)
-	var generic map[string]any
-	require.NoError(t, json.Unmarshal([]byte(data), &generic))
-	return generic
+	return file, cfg
 }
 
-// checkMetricsPort requires the process's metrics port to be one of its
-// container ports.
-func checkMetricsPort(t *testing.T, c corev1.Container, cfg map[string]any) {
+// checkMetricsPort requires a process's metrics address to listen on all
+// interfaces (Prometheus scrapes the pod IP) on one of its container ports.
+func checkMetricsPort(t *testing.T, c corev1.Container, addr string) {
 	t.Helper()
-	mon, _ := cfg["monitoring"].(map[string]any)
-	port, _ := mon["prometheus_metrics_port"].(float64)
-	require.NotZero(t, port, "%s serves no metrics", c.Name)
+	host, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err, "%s metrics address %q", c.Name, addr)
+	require.Contains(t, []string{"0.0.0.0", "", "::"}, host, "%s serves metrics on %s only", c.Name, host)
 	for _, p := range c.Ports {
-		if float64(p.ContainerPort) == port {
+		if strconv.Itoa(int(p.ContainerPort)) == port {
 			return
 		}
 	}
-	t.Fatalf("%s serves metrics on %v, which is not one of its container ports", c.Name, port)
-}
-
-func withoutMetricsPort(cfg map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range cfg {
-		out[k] = v
-	}
-	if mon, ok := cfg["monitoring"].(map[string]any); ok {
-		m := map[string]any{}
-		for k, v := range mon {
-			if k != "prometheus_metrics_port" {
-				m[k] = v
-			}
-		}
-		out["monitoring"] = m
-	}
-	return out
+	t.Fatalf("%s serves metrics on %s, which is not one of its container ports", c.Name, addr)
 }
 
 func TestDecodeManifestStrict(t *testing.T) {

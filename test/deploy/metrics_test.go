@@ -178,15 +178,14 @@ func scrapeRunningSystem(t *testing.T, root string) map[string]bool {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "vins.txt"), []byte(allowed+"\n"), 0o600))
 
 	ports := freePorts(t, 4)
-	gwCfg := writeConfig(t, dir, "gateway.json", ports[0], ports[1], ports[2])
-	fwCfg := writeConfig(t, dir, "forwarder.json", ports[0], ports[1], ports[3])
+	cfg := writeConfig(t, dir, ports[0], ports[1], ports[2], ports[3])
 
 	gwMetrics := fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[2])
 	fwMetrics := fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[3])
-	start(t, dir, filepath.Join(bin, "gateway"), "-config", gwCfg)
+	start(t, dir, filepath.Join(bin, "gateway"), "-config", cfg)
 	waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/status", ports[1]))
 	waitTCP(t, fmt.Sprintf("127.0.0.1:%d", ports[0]))
-	start(t, dir, filepath.Join(bin, "forwarder"), "-config", fwCfg)
+	start(t, dir, filepath.Join(bin, "forwarder"), "-config", cfg)
 	waitHTTP(t, fwMetrics)
 
 	run(t, filepath.Join(bin, "vehiclesim"), "-url", fmt.Sprintf("wss://127.0.0.1:%d/", ports[0]),
@@ -207,9 +206,9 @@ func scrapeRunningSystem(t *testing.T, root string) map[string]bool {
 	return out
 }
 
-// writeConfig writes a configuration beside the PKI: the gateway and the
-// forwarder share everything but the metrics port.
-func writeConfig(t *testing.T, dir, name string, port, statusPort, metricsPort int) string {
+// writeConfig writes the configuration the gateway and the forwarder share,
+// beside the PKI; each process has its own metrics port.
+func writeConfig(t *testing.T, dir string, port, statusPort, metricsPort, forwarderMetricsPort int) string {
 	t.Helper()
 	cfg := map[string]any{
 		"host":        "127.0.0.1",
@@ -226,10 +225,11 @@ func writeConfig(t *testing.T, dir, name string, port, statusPort, metricsPort i
 		"monitoring": map[string]any{"prometheus_metrics_port": metricsPort, "prometheus_metrics_host": "127.0.0.1"},
 		"wal":        map[string]any{"dir": "wal", "partitions": 2, "disk_budget_bytes": 1 << 30},
 		"gateway":    map[string]any{"max_connections": 100, "vin_allowlist_file": "vins.txt"},
+		"forwarder":  map[string]any{"prometheus_metrics_port": forwarderMetricsPort},
 	}
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	require.NoError(t, err)
-	path := filepath.Join(dir, name)
+	path := filepath.Join(dir, "fleetrelay.json")
 	require.NoError(t, os.WriteFile(path, b, 0o600))
 	return path
 }

@@ -67,14 +67,12 @@ every dispatcher named under config.records (sorted, without repeats).
 {{- end -}}
 
 {{/*
-The configuration file of one process: config with the pod-layout keys set.
-Called with (dict "root" $ "metricsPort" N). The gateway and the forwarders
-get the same file except for monitoring.prometheus_metrics_port, because the
-containers of a pod share one network namespace and every process serves
-metrics on that key's port.
+The configuration file every process of the pod reads: config with the
+pod-layout keys set. The forwarders get their metrics address from the
+-metrics-addr flag, so one file serves them all.
 */}}
 {{- define "fleetrelay.configFile" -}}
-{{- $v := .root.Values -}}
+{{- $v := .Values -}}
 {{- $c := deepCopy $v.config -}}
 {{- $_ := set $c "host" "0.0.0.0" -}}
 {{- $_ = set $c "port" (int $v.ports.telemetry) -}}
@@ -85,13 +83,15 @@ metrics on that key's port.
 {{- $_ = set $tls "ca_file" "/etc/fleetrelay/client-ca/ca.crt" -}}
 {{- end -}}
 {{- $_ = set $c "tls" $tls -}}
-{{- $mon := dict "prometheus_metrics_port" (int .metricsPort) "prometheus_metrics_host" "0.0.0.0" -}}
+{{- $mon := deepCopy (default (dict) $v.config.monitoring) -}}
+{{- $_ = set $mon "prometheus_metrics_port" (int $v.ports.metrics) -}}
+{{- $_ = set $mon "prometheus_metrics_host" "0.0.0.0" -}}
 {{- $_ = set $c "monitoring" $mon -}}
 {{- $wal := deepCopy (default (dict) $v.config.wal) -}}
 {{- $_ = set $wal "dir" "/var/lib/fleetrelay/wal" -}}
 {{- $_ = set $c "wal" $wal -}}
 {{- $gw := deepCopy (default (dict) $v.config.gateway) -}}
-{{- if include "fleetrelay.hasAllowlist" .root -}}
+{{- if include "fleetrelay.hasAllowlist" . -}}
 {{- $_ = set $gw "vin_allowlist_file" "/etc/fleetrelay/allowlist/vins.txt" -}}
 {{- end -}}
 {{- $_ = set $c "gateway" $gw -}}
