@@ -46,6 +46,7 @@ func Render(w io.Writer, r *Report) error {
 	renderSim(&b, r.Ingest)
 	renderCurve(&b, r.Curve)
 	renderFailures(&b, r.Failures)
+	renderReproduce(&b)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("benchreport: write: %w", err)
 	}
@@ -409,4 +410,17 @@ func renderFailures(b *strings.Builder, fs []Failure) {
 		fmt.Fprintf(b, "- %s: %s\n", f.Section, strings.ReplaceAll(f.Err, "\n", " "))
 	}
 	b.WriteString("\n")
+}
+
+func renderReproduce(b *strings.Builder) {
+	b.WriteString("## Reproducing\n\n")
+	b.WriteString("```\n" +
+		"make bench                            # full run: 3 runs per ingest figure, go test -count 3, 10,000 idle connections (about 15-20 min)\n" +
+		"BENCH_QUICK=1 make bench              # quick run (about 3 min): checks the machinery\n" +
+		"BENCH_RUNS=5 BENCH_COUNT=5 make bench # more runs per median\n" +
+		"BENCH_ONLY=ingest,curve make bench    # some sections: ingest curve e2e idle wal delivery\n" +
+		"bin/benchreport -render docs/bench/results.json   # re-render this file from the saved results\n" +
+		"```\n\n" +
+		"Run it on an otherwise idle machine; the script raises the open-file limit to the hard limit for the\n" +
+		"idle-connection figure.\n")
 }

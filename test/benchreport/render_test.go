@@ -88,6 +88,7 @@ func TestRender(t *testing.T) {
 		"![ack latency and throughput against offered load](bench/load-curve.svg)",
 		"| unpaced (window 8) | 9,000 |",
 		"- MQTT: mosquitto not found",
+		"## Reproducing",
 	} {
 		require.Contains(t, out, want)
 	}

@@ -5,12 +5,14 @@
 // and runs the wal and forwarder `go test` benchmarks.
 //
 //	benchreport [-quick] [-runs 3] [-count 3] [-idle 10000] [-only ingest,idle,wal,delivery,e2e,curve]
+//	benchreport -render docs/bench/results.json
 //
 // scripts/bench.sh (`make bench`) is the usual way to run it.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +23,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/fleetrelay/fleetrelay/test/benchreport"
 )
 
 func main() {
@@ -43,6 +47,7 @@ type options struct {
 	idle            int
 	only            string
 	command         string
+	render          string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -57,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.count, "count", 0, "go test -count for the micro-benchmarks (default 3, quick 1)")
 	fs.IntVar(&o.idle, "idle", 0, "idle connections for the memory measurement (default 10000, quick 1000)")
 	fs.StringVar(&o.only, "only", "", "comma-separated sections to run: "+strings.Join(sections, ","))
+	fs.StringVar(&o.render, "render", "", "only re-render BENCHMARKS.md from this results.json (written by an earlier run)")
 	fs.StringVar(&o.command, "command", "", "the command line to record in the report (default: this one)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -130,6 +136,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if o.docs == "" {
 		o.docs = filepath.Join(o.root, "docs")
 	}
+	if o.render != "" {
+		return rerender(o.render, filepath.Join(o.docs, "BENCHMARKS.md"))
+	}
 	b, err := newBench(ctx, o, stderr)
 	if err != nil {
 		return err
@@ -142,4 +151,24 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		b.section(s)
 	}
 	return b.finish()
+}
+
+// rerender writes out (BENCHMARKS.md) from a saved results.json.
+func rerender(results, out string) error {
+	data, err := os.ReadFile(results)
+	if err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	var rep benchreport.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return fmt.Errorf("results %s: %w", results, err)
+	}
+	var md strings.Builder
+	if err := benchreport.Render(&md, &rep); err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, []byte(md.String()), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	return nil
 }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetrelay/fleetrelay/test/benchreport"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -66,4 +70,20 @@ func TestFreePorts(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ports, 3)
 	require.NotEqual(t, ports[0], ports[1])
+}
+
+func TestRerender(t *testing.T) {
+	dir := t.TempDir()
+	results := filepath.Join(dir, "results.json")
+	rep := benchreport.Report{Quick: true, Commit: "abc", Idle: &benchreport.Idle{Target: 10, Connected: 10, BaselineKiB: 100, RSSKiB: 400}}
+	data, err := json.Marshal(rep)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(results, data, 0o644))
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	require.NoError(t, rerender(results, out))
+	md, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Contains(t, string(md), "| commit | `abc` |")
+	require.Contains(t, string(md), "**30.0 KiB**")
+	require.Error(t, rerender(filepath.Join(dir, "missing.json"), out))
 }
