@@ -30,6 +30,12 @@ func (s *Session) read() {
 			s.reason = ReasonTextFrame
 			return
 		}
+		// A frame read while a refusal was being reported waits out the
+		// pause too (unprocessed, so unacked if the session drains).
+		if !s.waitPause() {
+			s.reason = ReasonShutdown
+			return
+		}
 		s.handle(frame, time.Now())
 	}
 }
