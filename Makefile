@@ -17,9 +17,12 @@ build:
 	@mkdir -p bin
 	$(GO) build -o bin/ $$($(GO) list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' $(PKGS))
 
-## test: generated code fresh, gofmt, go vet, then every test with the race detector
+## test: generated code fresh, gofmt, go vet, every test with the race detector,
+## then the deployment checks (test/deploy: its own module outside the
+## workspace, so Prometheus and Kubernetes libraries stay out of the product)
 test: generate-check fmt-check vet
 	$(GO) test -race -count=1 -timeout=30m $(PKGS)
+	cd test/deploy && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -race -count=1 -timeout=20m ./...
 
 vet:
 	$(GO) vet $(PKGS)
@@ -51,6 +54,11 @@ run: build
 ## bench: measured runs; results are written to docs/BENCHMARKS.md by the bench scripts
 bench: build
 	scripts/bench.sh
+
+## reliability: the long end-to-end fault run (RELIABILITY_DURATION, default 10m)
+RELIABILITY_DURATION ?= 10m
+reliability:
+	$(GO) run ./test/cmd/reliability -duration $(RELIABILITY_DURATION)
 
 ## fuzz: every fuzz target, one after another, FUZZTIME each
 fuzz:
