@@ -49,8 +49,10 @@ func newMetrics(mp metric.MeterProvider, l *Log) (*metrics, error) {
 		metric.WithDescription("Bytes of all segment files."), metric.WithUnit("By"))
 	lag, err7 := meter.Int64ObservableGauge("fleetrelay_wal_consumer_lag_records",
 		metric.WithDescription("Durable records a consumer has not committed yet, per partition."))
+	budget, err8 := meter.Int64ObservableGauge("fleetrelay_wal_disk_budget_bytes",
+		metric.WithDescription("Options.DiskBudgetBytes (wal.disk_budget_bytes); 0 means no budget."), metric.WithUnit("By"))
 	errs[6], errs[7] = err6, err7
-	if err := errors.Join(errs[:]...); err != nil {
+	if err := errors.Join(append(errs[:], err8)...); err != nil {
 		return nil, fmt.Errorf("wal: metrics: %w", err)
 	}
 	for i := range l.parts {
@@ -58,9 +60,10 @@ func newMetrics(mp metric.MeterProvider, l *Log) (*metrics, error) {
 	}
 	m.reg, err6 = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		o.ObserveInt64(disk, l.used.Load())
+		o.ObserveInt64(budget, l.opts.DiskBudgetBytes)
 		l.lag.observe(o, lag)
 		return nil
-	}, disk, lag)
+	}, disk, budget, lag)
 	if err6 != nil {
 		return nil, fmt.Errorf("wal: metrics: %w", err6)
 	}

@@ -149,6 +149,7 @@ func TestConsumerLagMetric(t *testing.T) {
 	dir := t.TempDir()
 	reader := sdkmetric.NewManualReader()
 	opts := retentionOpts("a", "b")
+	opts.DiskBudgetBytes = 1 << 20
 	opts.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	l := openTest(t, dir, opts)
 	appendN(t, l, 50)
@@ -157,7 +158,7 @@ func TestConsumerLagMetric(t *testing.T) {
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, reader.Collect(t.Context(), &rm))
 	lag := map[string]int64{}
-	var disk int64
+	var disk, budget int64 = 0, -1
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			g, ok := m.Data.(metricdata.Gauge[int64])
@@ -168,8 +169,11 @@ func TestConsumerLagMetric(t *testing.T) {
 				if c, ok := dp.Attributes.Value("consumer"); ok && m.Name == "fleetrelay_wal_consumer_lag_records" {
 					lag[c.AsString()] = dp.Value
 				}
-				if m.Name == "fleetrelay_wal_disk_bytes" {
+				switch m.Name {
+				case "fleetrelay_wal_disk_bytes":
 					disk = dp.Value
+				case "fleetrelay_wal_disk_budget_bytes":
+					budget = dp.Value
 				}
 			}
 		}
@@ -178,6 +182,7 @@ func TestConsumerLagMetric(t *testing.T) {
 	st, err := StatPartition(dir, 0)
 	require.NoError(t, err)
 	require.Equal(t, st.Bytes, disk)
+	require.Equal(t, opts.DiskBudgetBytes, budget, "the budget gauge reports Options.DiskBudgetBytes")
 }
 
 // TestTailerOverrunByDropOldest lets the DropOldest policy delete segments
