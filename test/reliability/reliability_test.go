@@ -50,6 +50,7 @@ func TestShortFaultRun(t *testing.T) {
 	for _, s := range rep.SinkResults {
 		require.Zero(t, s.OrderViolations, "sink %s: order per vehicle", s.Sink)
 		require.Zero(t, s.Unmapped+s.Mismatched, "sink %s: messages not traced to the WAL", s.Sink)
+		require.Zero(t, s.UndeliveredWAL, "sink %s: WAL entries never delivered", s.Sink)
 		if s.Sink != "mqtt" { // mqtt counts messages, several per record
 			require.GreaterOrEqual(t, s.Distinct, rep.Acked, "sink %s", s.Sink)
 		}

@@ -62,6 +62,9 @@ type SinkResult struct {
 	// is messages whose record_id names a WAL entry holding another record.
 	Unmapped   int `json:"unmapped"`
 	Mismatched int `json:"mismatched"`
+	// UndeliveredWAL is WAL entries (acked or not) never delivered: by WAL
+	// position when the messages carry it (Kafka), else by record.
+	UndeliveredWAL int `json:"undelivered_wal"`
 	// Torn is output lines cut by a SIGKILL (logger sink only).
 	Torn int `json:"torn,omitempty"`
 }
@@ -100,7 +103,7 @@ func (r Report) Failed() bool {
 		return true
 	}
 	for _, s := range r.SinkResults {
-		if s.OrderViolations > 0 || s.Mismatched > 0 || s.Unmapped > 0 {
+		if s.OrderViolations > 0 || s.Mismatched > 0 || s.Unmapped > 0 || s.UndeliveredWAL > 0 {
 			return true
 		}
 	}
@@ -127,10 +130,10 @@ func (r Report) WriteText(w io.Writer) {
 		r.Started.UTC().Format(time.RFC3339), r.Duration, r.Vehicles, r.Window, r.Rate, strings.Join(r.Sinks, ","))
 	fmt.Fprintf(w, "acked %d records; WAL %d entries (%d unread), acked missing from WAL %d, peak WAL %d KiB\n",
 		r.Acked, r.WALEntries, r.WALUnread, r.MissingFromWAL, r.PeakWALBytes>>10)
-	fmt.Fprintf(w, "%-8s %9s %9s %6s %10s %8s %8s %8s\n", "sink", "messages", "distinct", "lost", "duplicates", "dup%", "order", "unmapped")
+	fmt.Fprintf(w, "%-8s %9s %9s %6s %10s %8s %8s %8s %8s\n", "sink", "messages", "distinct", "lost", "duplicates", "dup%", "order", "unmapped", "wal-undl")
 	for _, s := range r.SinkResults {
-		fmt.Fprintf(w, "%-8s %9d %9d %6d %10d %7.2f%% %8d %8d\n", s.Sink, s.Messages, s.Distinct, s.Lost,
-			s.Duplicates, 100*s.DuplicateRate, s.OrderViolations, s.Unmapped+s.Mismatched)
+		fmt.Fprintf(w, "%-8s %9d %9d %6d %10d %7.2f%% %8d %8d %8d\n", s.Sink, s.Messages, s.Distinct, s.Lost,
+			s.Duplicates, 100*s.DuplicateRate, s.OrderViolations, s.Unmapped+s.Mismatched, s.UndeliveredWAL)
 		for _, l := range s.LostSample {
 			fmt.Fprintf(w, "  lost: %s\n", l)
 		}

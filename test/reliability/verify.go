@@ -67,10 +67,12 @@ func (s *system) verify(ctx context.Context, index *walIndex, rep *Report) error
 func checkSink(sink string, acked map[Key]bool, ds []delivery, index *walIndex) SinkResult {
 	res := SinkResult{Sink: sink, Messages: len(ds)}
 	seen := make(map[Key]bool, len(ds))
+	seenPos := make(map[Pos]bool, len(ds))
 	highest := map[string]Pos{} // VIN and stream → highest first-delivered position
 	for _, d := range ds {
 		pos, ok := d.Pos, d.HasPos
 		if ok {
+			seenPos[pos] = true
 			if k, known := index.keyAt(pos); known && k != d.Key {
 				res.Mismatched++
 			}
@@ -100,6 +102,15 @@ func checkSink(sink string, acked map[Key]bool, ds []delivery, index *walIndex) 
 		highest[stream] = pos
 	}
 	res.Distinct = len(seen)
+	// Every WAL entry is delivered, acked or not: by position where the
+	// messages name theirs, else by record.
+	index.mu.Lock()
+	for pos, k := range index.byPos {
+		if (len(seenPos) > 0 && !seenPos[pos]) || (len(seenPos) == 0 && !seen[k]) {
+			res.UndeliveredWAL++
+		}
+	}
+	index.mu.Unlock()
 	if res.Messages > 0 {
 		res.DuplicateRate = float64(res.Duplicates) / float64(res.Messages)
 	}

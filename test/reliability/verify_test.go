@@ -53,12 +53,14 @@ func TestCheckSink(t *testing.T) {
 		stray := Key{"VIN3", "zz", "V"}
 		res := checkSink("logger", acked, []delivery{d(a), d(stray), d(other)}, index)
 		require.Equal(t, 2, res.Lost)
+		require.Equal(t, 2, res.UndeliveredWAL)
 		require.Len(t, res.LostSample, 2)
 		require.Equal(t, 1, res.Unmapped)
 	})
 	t.Run("record_id naming another record", func(t *testing.T) {
 		res := checkSink("kafka", acked, []delivery{{Key: a, Pos: Pos{0, 2}, HasPos: true}}, index)
 		require.Equal(t, 1, res.Mismatched)
+		require.Equal(t, 3, res.UndeliveredWAL, "positions 1, 3 and 4 were not delivered")
 	})
 }
 
