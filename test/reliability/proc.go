@@ -87,16 +87,6 @@ func (p *process) stop(timeout time.Duration) error {
 	}
 }
 
-// waitExit waits for the process to end by itself.
-func (p *process) waitExit(ctx context.Context) error {
-	select {
-	case <-p.done:
-		return p.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // tail returns the last n bytes of the process log.
 func (p *process) tail(n int64) string {
 	f, err := os.Open(p.log)

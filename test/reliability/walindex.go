@@ -141,13 +141,6 @@ func (w *walIndex) pollPartition(p int) error {
 	}
 }
 
-// lastRead returns the last index read in each partition.
-func (w *walIndex) lastRead() []uint64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]uint64(nil), w.next...)
-}
-
 // position returns where k first appears in the WAL.
 func (w *walIndex) position(k Key) (Pos, bool) {
 	w.mu.Lock()
