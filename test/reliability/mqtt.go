@@ -160,7 +160,7 @@ func mqttTopics(vin, topic string, payload []byte) ([]string, error) {
 	case "V":
 		var p vehiclepb.Payload
 		if err := proto.Unmarshal(payload, &p); err != nil {
-			return nil, fmt.Errorf("V payload: %w", err)
+			return nil, fmt.Errorf("payload of topic V: %w", err)
 		}
 		seen := map[string]bool{}
 		for _, d := range p.GetData() {
