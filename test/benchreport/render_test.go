@@ -71,6 +71,7 @@ func TestRender(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"**Quick run.**",
+		"> **Loaded machine.** The 1-minute load average was 20.1 on 2 cores",
 		"| commit | `abc123-dirty` |",
 		"| CPU | 2 cores, AMD EPYC |",
 		"before: 20.1 19.0 18.5; after: 21.0 20.0 19.0",
@@ -99,6 +100,7 @@ func TestRenderEmpty(t *testing.T) {
 	require.NoError(t, Render(&b, &Report{}))
 	require.Equal(t, 6, strings.Count(b.String(), "Not run."))
 	require.NotContains(t, b.String(), "Quick run")
+	require.NotContains(t, b.String(), "Loaded machine")
 	require.NotContains(t, b.String(), "## Not measured")
 }
 
@@ -117,4 +119,14 @@ func TestDeliveryLabel(t *testing.T) {
 	for name, want := range tests {
 		require.Equal(t, want, deliveryLabel(name))
 	}
+}
+
+func TestFirstLoad(t *testing.T) {
+	v, ok := firstLoad("1.50 2.00 3.00")
+	require.True(t, ok)
+	require.InDelta(t, 1.5, v, 1e-9)
+	_, ok = firstLoad("")
+	require.False(t, ok)
+	_, ok = firstLoad("unknown")
+	require.False(t, ok)
 }
