@@ -100,9 +100,9 @@ func dur(d time.Duration) string {
 func renderHeader(b *strings.Builder, r *Report) {
 	b.WriteString("# Benchmarks\n\n")
 	if r.Quick {
-		b.WriteString("> **Quick run.** Fewer and shorter runs than the full benchmark, on a shared machine that was\n" +
-			"> busy with other work (see the load average below): the figures show that the machinery works,\n" +
-			"> not what fleetrelay can do. Regenerate on a quiet machine with `make bench`.\n\n")
+		b.WriteString("> **Quick run.** Fewer and shorter runs than the full benchmark (one run per figure, 1,000 idle\n" +
+			"> connections): the figures show that the machinery works, not what fleetrelay can do. Regenerate\n" +
+			"> on a quiet machine with `make bench`.\n\n")
 	}
 	if load, ok := firstLoad(r.Machine.LoadBefore); ok && r.Machine.Cores > 0 && load > float64(r.Machine.Cores) {
 		fmt.Fprintf(b, "> **Loaded machine.** The 1-minute load average was %s on %d cores when the run started: other work\n"+
