@@ -392,7 +392,9 @@ func renderCurve(b *strings.Builder, c *Curve) {
 		"the load), then unpaced; one run of %s after %s per step. Raw: [`bench/curve.txt`](bench/curve.txt).\n\n",
 		c.Vehicles, dur(c.Measure), dur(c.Warmup))
 	if c.SVG != "" {
-		fmt.Fprintf(b, "![ack latency and throughput against offered load](bench/%s)\n\n", c.SVG)
+		fmt.Fprintf(b, "![ack latency and throughput against offered load](bench/%s)\n\n"+
+			"The chart shows the paced steps (ack latency on the left axis, acked and offered records/s on the right);\n"+
+			"the unpaced step is only in the table.\n\n", c.SVG)
 	}
 	b.WriteString("| offered records/s | acked records/s | ack p50 ms | ack p99 ms | gateway CPU (cores) |\n|---|---|---|---|---|\n")
 	for _, s := range c.Steps {
