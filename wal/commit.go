@@ -34,6 +34,7 @@ type partition struct {
 	dir  string
 	opts Options
 	used *atomic.Int64 // the Log's bytes on disk
+	sync *syncGroup    // the Log's fsync rounds
 
 	qmu   sync.Mutex // guards queue
 	queue []*request
@@ -50,8 +51,8 @@ type partition struct {
 	taken     []*request // committer-owned
 }
 
-func openPartition(dir string, id int, opts Options, used *atomic.Int64) (*partition, error) {
-	p := &partition{id: id, dir: partitionDir(dir, id), opts: opts, used: used, wake: make(chan struct{}, 1)}
+func openPartition(dir string, id int, opts Options, used *atomic.Int64, group *syncGroup) (*partition, error) {
+	p := &partition{id: id, dir: partitionDir(dir, id), opts: opts, used: used, sync: group, wake: make(chan struct{}, 1)}
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create: %w", err)
 	}
@@ -83,7 +84,7 @@ func tornWindow(o Options) int64 {
 // openTidwall opens the partition's tidwall/wal log and reads its state.
 func (p *partition) openTidwall() error {
 	wl, err := tidwal.Open(p.dir, &tidwal.Options{
-		NoSync:           p.opts.NoSync,
+		NoSync:           true, // write fsyncs through the Log's syncGroup
 		SegmentSize:      int(p.opts.SegmentSize),
 		LogFormat:        tidwal.Binary,
 		SegmentCacheSize: 1,
@@ -193,6 +194,11 @@ func (p *partition) write(m *metrics) error {
 	}
 	if err := p.wl.WriteBatch(&p.batch); err != nil {
 		return p.fail("write batch", err)
+	}
+	if !p.opts.NoSync {
+		if err := p.sync.sync(p); err != nil {
+			return p.fail("fsync", err)
+		}
 	}
 	fsync := time.Since(now)
 	written, rotated := p.account()

@@ -8,6 +8,9 @@
 //
 //   - Group commit: concurrent Append calls share one WriteBatch and one
 //     fsync per partition; Append returns only once its record is durable.
+//     The fsyncs of partitions ready at the same moment run together in one
+//     round (syncGroup), so the file system can share journal commits
+//     between them.
 //   - Integrity: every entry carries a frame with a format version, a
 //     CRC-32C, its index and its append time; every read verifies it and
 //     reports damage as a *CorruptionError, never as data.

@@ -41,6 +41,7 @@ type Log struct {
 	log     *slog.Logger
 	lock    *dirLock
 	parts   []*partition
+	syncs   *syncGroup
 	metrics *metrics
 	used    atomic.Int64 // bytes of all segment files
 
@@ -70,7 +71,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, opts: opts, log: opts.Logger, lock: lock, stop: make(chan struct{})}
+	l := &Log{dir: dir, opts: opts, log: opts.Logger, lock: lock, syncs: newSyncGroup(), stop: make(chan struct{})}
 	if err := l.open(); err != nil {
 		return nil, errors.Join(err, l.closeParts(), lock.unlock())
 	}
@@ -84,7 +85,7 @@ func (l *Log) open() error {
 		return err
 	}
 	for i := range meta.Partitions {
-		p, err := openPartition(l.dir, i, l.opts, &l.used)
+		p, err := openPartition(l.dir, i, l.opts, &l.used, l.syncs)
 		if err != nil {
 			return fmt.Errorf("wal: open partition %d of %s: %w", i, l.dir, err)
 		}
