@@ -124,29 +124,56 @@ const MaxRecordSize = maxEntrySize - frameHeaderSize
 // record may or may not be in the log. At the disk budget it returns ErrFull
 // (with the RejectNew policy); after Close, ErrClosed.
 func (l *Log) Append(ctx context.Context, key, data []byte) (Position, error) {
-	p := l.parts[PartitionFor(key, len(l.parts))]
 	if err := ctx.Err(); err != nil {
-		return Position{Partition: p.id}, err
+		return Position{Partition: PartitionFor(key, len(l.parts))}, err
 	}
+	q, err := l.Enqueue(key, data)
+	if err != nil {
+		return Position{Partition: PartitionFor(key, len(l.parts))}, err
+	}
+	return q.Wait(ctx)
+}
+
+// Pending is a record queued by Enqueue and not yet known to be durable.
+type Pending struct {
+	partition int
+	r         *request
+}
+
+// Enqueue queues data for the next group commit of key's partition and
+// returns without waiting: records enqueued one after another by one
+// goroutine get increasing indexes in that order, which Append called from
+// several goroutines cannot promise. Wait on the result before treating the
+// record as stored. Errors are those of Append (ErrFull, ErrTooLarge,
+// ErrClosed).
+func (l *Log) Enqueue(key, data []byte) (*Pending, error) {
+	p := l.parts[PartitionFor(key, len(l.parts))]
 	if len(data) > MaxRecordSize {
-		return Position{Partition: p.id}, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data))
+		return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data))
 	}
 	size := int64(frameHeaderSize + len(data) + binary.MaxVarintLen32)
 	if err := l.reserve(size); err != nil {
-		return Position{Partition: p.id}, err
+		return nil, err
 	}
 	r := newRequest(data)
 	if err := l.enqueue(p, r); err != nil {
-		return Position{Partition: p.id}, err
+		return nil, err
 	}
+	return &Pending{partition: p.id, r: r}, nil
+}
+
+// Wait blocks until the record is durable and returns its position, or
+// returns the commit's error, or ctx's error if ctx ends first (the record
+// may still be committed later).
+func (q *Pending) Wait(ctx context.Context) (Position, error) {
 	select {
-	case <-r.done:
-		if r.err != nil {
-			return Position{Partition: p.id}, r.err
+	case <-q.r.done:
+		if q.r.err != nil {
+			return Position{Partition: q.partition}, q.r.err
 		}
-		return Position{Partition: p.id, Index: r.index}, nil
+		return Position{Partition: q.partition, Index: q.r.index}, nil
 	case <-ctx.Done():
-		return Position{Partition: p.id}, ctx.Err()
+		return Position{Partition: q.partition}, ctx.Err()
 	}
 }
 

@@ -180,3 +180,27 @@ func TestFailedWritePoisonsPartition(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), pos.Index)
 }
+
+// TestEnqueueKeepsCallOrder enqueues a window of records from one goroutine
+// before waiting for any: their indexes follow the call order.
+func TestEnqueueKeepsCallOrder(t *testing.T) {
+	l := openTest(t, t.TempDir(), Options{Partitions: 2})
+	key := []byte("5YJ3E1EA1KF000001")
+	var queued []*Pending
+	for i := range 64 {
+		q, err := l.Enqueue(key, fmt.Appendf(nil, "record-%d", i))
+		require.NoError(t, err)
+		queued = append(queued, q)
+	}
+	var prev uint64
+	for i, q := range queued {
+		pos, err := q.Wait(t.Context())
+		require.NoError(t, err)
+		require.Equal(t, PartitionFor(key, 2), pos.Partition)
+		require.Greater(t, pos.Index, prev, "record %d", i)
+		prev = pos.Index
+	}
+	require.NoError(t, l.Close())
+	_, err := l.Enqueue(key, []byte("late"))
+	require.ErrorIs(t, err, ErrClosed)
+}

@@ -222,3 +222,28 @@ func serverSerial(t *testing.T, g *gateway) string {
 	require.True(t, ok)
 	return tc.ConnectionState().PeerCertificates[0].SerialNumber.String()
 }
+
+// TestWindowKeepsWireOrderInTheWAL sends a window of records without
+// waiting for acks: the WAL holds them in the order they were sent, and
+// the acks come back in that order too.
+func TestWindowKeepsWireOrderInTheWAL(t *testing.T) {
+	g := startGateway(t, "config.json", nil)
+	ws := g.dial(t, "client")
+	const n = 200
+	var sent []string
+	for i := range n {
+		id := "win-" + itoa(i)
+		sent = append(sent, id)
+		require.NoError(t, ws.WriteMessage(websocket.BinaryMessage, vFrame(t, id, 32)))
+	}
+	answers, err := collect(t, ws, n)
+	require.NoError(t, err)
+	var acked []string
+	for _, a := range answers {
+		e, derr := decodeAnswer(a)
+		require.NoError(t, derr)
+		acked = append(acked, string(e.TxID))
+	}
+	require.Equal(t, sent, acked, "acks in send order")
+	require.Equal(t, sent, txids(vehicleRecords(g.walRecords(t))), "WAL in send order")
+}

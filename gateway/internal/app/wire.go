@@ -52,7 +52,7 @@ func (a *App) startServer() error {
 		return err
 	}
 	a.srv = server.New(serverConfig(a.cfg), server.Deps{
-		TLS: tlsCfg, Resolver: resolver, Processor: proc, WAL: a.wal, Metrics: gm, Logger: a.log,
+		TLS: tlsCfg, Resolver: resolver, Processor: proc, WAL: session.WAL(a.wal), Metrics: gm, Logger: a.log,
 	})
 	ln, err := net.Listen("tcp", a.cfg.Addr())
 	if err != nil {

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"log/slog"
 	"time"
 
@@ -86,19 +85,15 @@ func (s *Session) handle(frame []byte, now time.Time) {
 	s.kickWriter()
 }
 
-// startAppend begins the WAL append of p's record in its own goroutine, so
-// that the appends of a window of records share group commits.
+// startAppend queues p's record in the WAL from the reader, so that records
+// enter the log in the order the vehicle sent them; the writer waits for it
+// before acking. The appends of a window of records share group commits.
 func (s *Session) startAppend(p *pending) bool {
 	data, err := marshalRecord(&p.res)
 	if err != nil {
 		s.log.Error("record_encode_failed", slog.String("topic", p.res.Record.GetTopic()), slog.Any("error", err))
 		return false
 	}
-	p.done = make(chan error, 1)
-	key := []byte(s.conn.VIN)
-	go func() {
-		_, err := s.set.WAL.Append(context.Background(), key, data)
-		p.done <- err
-	}()
+	p.append, p.err = s.set.WAL.Enqueue([]byte(s.conn.VIN), data)
 	return true
 }

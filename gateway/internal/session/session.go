@@ -25,9 +25,30 @@ import (
 // peer can never make the gateway buffer more than this per connection.
 const ReadLimit = 1<<20 + 64<<10
 
-// Appender stores a record durably; *wal.Log implements it.
+// Appender stores records durably. Append waits for the record; Enqueue
+// queues it in call order (so a window of records keeps the order in which
+// the vehicle sent them) and returns a Waiter. WAL adapts a *wal.Log.
 type Appender interface {
 	Append(ctx context.Context, key, data []byte) (wal.Position, error)
+	Enqueue(key, data []byte) (Waiter, error)
+}
+
+// Waiter waits for an enqueued record to be durable.
+type Waiter interface {
+	Wait(ctx context.Context) (wal.Position, error)
+}
+
+// WAL adapts a *wal.Log to Appender.
+func WAL(l *wal.Log) Appender { return walAppender{l} }
+
+type walAppender struct{ *wal.Log }
+
+func (w walAppender) Enqueue(key, data []byte) (Waiter, error) {
+	q, err := w.Log.Enqueue(key, data)
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
 }
 
 // Processor decides frames; *ingest.Processor implements it.
@@ -79,7 +100,8 @@ type Session struct {
 type pending struct {
 	res      ingest.Result
 	received time.Time
-	done     chan error // nil unless the frame is being appended
+	append   Waiter // nil unless the frame's record is being appended
+	err      error  // the enqueue's error, when it failed
 }
 
 // New wraps an upgraded connection. ws must not have been read yet.

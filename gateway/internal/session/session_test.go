@@ -60,18 +60,38 @@ func (w *gatedWAL) gate(txid string) chan error {
 	return w.gates[txid]
 }
 
-func (w *gatedWAL) Append(ctx context.Context, _, data []byte) (wal.Position, error) {
-	var rec walpb.Record
-	if err := proto.Unmarshal(data, &rec); err != nil {
+func (w *gatedWAL) Append(ctx context.Context, key, data []byte) (wal.Position, error) {
+	q, err := w.Enqueue(key, data)
+	if err != nil {
 		return wal.Position{}, err
 	}
-	w.arrived <- string(rec.GetTxid())
+	return q.Wait(ctx)
+}
+
+// Enqueue reports the record's arrival (in call order) and returns a
+// waiter that completes when the test releases the txid.
+func (w *gatedWAL) Enqueue(_, data []byte) (session.Waiter, error) {
+	var rec walpb.Record
+	if err := proto.Unmarshal(data, &rec); err != nil {
+		return nil, err
+	}
+	txid := string(rec.GetTxid())
+	w.arrived <- txid
+	return gatedWait{w: w, txid: txid}, nil
+}
+
+type gatedWait struct {
+	w    *gatedWAL
+	txid string
+}
+
+func (g gatedWait) Wait(ctx context.Context) (wal.Position, error) {
 	select {
-	case err := <-w.gate(string(rec.GetTxid())):
+	case err := <-g.w.gate(g.txid):
 		return wal.Position{Index: 1}, err
 	case <-ctx.Done():
 		return wal.Position{}, ctx.Err()
-	case <-w.closed:
+	case <-g.w.closed:
 		return wal.Position{}, wal.ErrClosed
 	}
 }

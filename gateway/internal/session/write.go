@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -57,7 +58,7 @@ func (s *Session) drainQueue(enc *envelope.Encoder) {
 // answer waits for p's append (if any) and sends its frame, unless an
 // earlier write failed (then it only waits, so nothing is left running).
 func (s *Session) answer(enc *envelope.Encoder, p *pending) {
-	if p.done != nil && !s.awaitAppend(p) {
+	if (p.append != nil || p.err != nil) && !s.awaitAppend(p) {
 		return
 	}
 	if s.broken.Load() {
@@ -91,7 +92,11 @@ func (s *Session) countAnswer(p *pending) {
 // awaitAppend waits for p's WAL append and reports whether the record is
 // durable.
 func (s *Session) awaitAppend(p *pending) bool {
-	if err := <-p.done; err != nil {
+	err := p.err
+	if err == nil {
+		_, err = p.append.Wait(context.Background())
+	}
+	if err != nil {
 		s.appendFailed(p, err)
 		return false
 	}
