@@ -5,7 +5,7 @@
 #
 #   make bench                          # full run, about 15-20 minutes on 2 cores
 #   BENCH_QUICK=1 make bench            # quick run, about 3 minutes: checks the machinery
-#   BENCH_ONLY=ingest,curve make bench  # some sections: ingest curve e2e idle wal delivery
+#   BENCH_ONLY=ingest,curve make bench  # some sections: ingest curve e2e idle wal delivery codec
 #
 # Environment:
 #   BENCH_QUICK=1      short runs, 1 run per figure, 1,000 idle connections

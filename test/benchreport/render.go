@@ -45,6 +45,7 @@ func Render(w io.Writer, r *Report) error {
 	renderDelivery(&b, r.Delivery)
 	renderSim(&b, r.Ingest)
 	renderCurve(&b, r.Curve)
+	renderCodec(&b, r.Codec)
 	renderFailures(&b, r.Failures)
 	renderReproduce(&b)
 	if _, err := io.WriteString(w, b.String()); err != nil {
@@ -329,6 +330,29 @@ func renderWAL(b *strings.Builder, g Benches) {
 			{"append_to_tail_p50_ms", "append call → tailer p50 ms", 3}, {"append_to_tail_p99_ms", "append → tailer p99 ms", 3}})
 }
 
+func renderCodec(b *strings.Builder, g Benches) {
+	b.WriteString("## 7. Protocol codec and ingest\n\n")
+	if len(g) == 0 {
+		b.WriteString("Not run.\n\n")
+		return
+	}
+	b.WriteString("The envelope codec on a 312-byte V frame (decoding allocates nothing: every field aliases the frame) and\n" +
+		"the ack and error frames, then the gateway's whole per-record decision on a 324-byte V frame (envelope, protobuf\n" +
+		"decode, the reference transforms, re-encode into the WAL record).\n\n")
+	for _, c := range g {
+		renderCommand(b, c)
+	}
+	rows := []benchRow{
+		{"BenchmarkDecode", "decode a V frame"},
+		{"BenchmarkEncoderAck", "encode an ack"},
+		{"BenchmarkEncoderError", "encode an error frame"},
+	}
+	rows = append(rows, benchRows(g, "BenchmarkProcess", func(name string) string {
+		return "ingest decision, " + strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(name, "BenchmarkProcess"), "/"), "/", ", ")
+	})...)
+	benchTable(b, g.Find, rows, []benchCol{{"ns/op", "ns/op", 0}, {"B/op", "B/op", 0}, {"allocs/op", "allocs/op", 0}})
+}
+
 func renderDelivery(b *strings.Builder, d *Delivery) {
 	b.WriteString("## 4. Delivery\n\n")
 	if d == nil {
@@ -424,7 +448,7 @@ func renderReproduce(b *strings.Builder) {
 		"make bench                            # full run: 3 runs per ingest figure, go test -count 3, 10,000 idle connections (about 15-20 min)\n" +
 		"BENCH_QUICK=1 make bench              # quick run (about 3 min): checks the machinery\n" +
 		"BENCH_RUNS=5 BENCH_COUNT=5 make bench # more runs per median\n" +
-		"BENCH_ONLY=ingest,curve make bench    # some sections: ingest curve e2e idle wal delivery\n" +
+		"BENCH_ONLY=ingest,curve make bench    # some sections: ingest curve e2e idle wal delivery codec\n" +
 		"bin/benchreport -render docs/bench/results.json   # re-render this file from the saved results\n" +
 		"```\n\n" +
 		"Run it on an otherwise idle machine; the script raises the open-file limit to the hard limit for the\n" +

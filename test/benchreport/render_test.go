@@ -98,7 +98,7 @@ func TestRender(t *testing.T) {
 func TestRenderEmpty(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, Render(&b, &Report{}))
-	require.Equal(t, 6, strings.Count(b.String(), "Not run."))
+	require.Equal(t, 7, strings.Count(b.String(), "Not run."), "one per section")
 	require.NotContains(t, b.String(), "Quick run")
 	require.NotContains(t, b.String(), "Loaded machine")
 	require.NotContains(t, b.String(), "## Not measured")
@@ -129,4 +129,13 @@ func TestFirstLoad(t *testing.T) {
 	require.False(t, ok)
 	_, ok = firstLoad("unknown")
 	require.False(t, ok)
+}
+
+func TestRenderCodec(t *testing.T) {
+	g := &GoBench{Command: "cd protos && go test -bench BenchmarkDecode ./envelope/", RawFile: "codec.txt"}
+	var b strings.Builder
+	renderCodec(&b, Benches{g})
+	out := b.String()
+	require.Contains(t, out, "## 7. Protocol codec and ingest")
+	require.Contains(t, out, "[`bench/codec.txt`](bench/codec.txt)")
 }

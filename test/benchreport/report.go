@@ -23,6 +23,7 @@ type Report struct {
 	Ingest   *Ingest
 	Idle     *Idle
 	WAL      Benches
+	Codec    Benches
 	Delivery *Delivery
 	Curve    *Curve
 	// Failures names each section that could not be measured and why.

@@ -78,6 +78,8 @@ func (b *bench) section(name string) {
 		err = b.walBenches()
 	case "delivery":
 		err = b.deliveryBenches()
+	case "codec":
+		err = b.codecBenches()
 	}
 	if err != nil {
 		b.logf("%s: %v", name, err)

@@ -71,6 +71,18 @@ func (b *bench) walBenches() error {
 	return failures(appends, others)
 }
 
+// codecBenches runs the envelope codec and ingest decision benchmarks.
+func (b *bench) codecBenches() error {
+	benchtime := "1s"
+	if b.o.quick {
+		benchtime = "200ms"
+	}
+	codec := b.goBench("protos", "codec.txt", "BenchmarkDecode|BenchmarkEncoderAck|BenchmarkEncoderError", benchtime, "./envelope/")
+	ingest := b.goBench("gateway", "ingest-process.txt", "BenchmarkProcess", benchtime, "./internal/ingest/")
+	b.rep.Codec = benchreport.Benches{codec, ingest}
+	return failures(codec, ingest)
+}
+
 // deliveryBenches runs the forwarder pipeline and sink benchmarks.
 func (b *bench) deliveryBenches() error {
 	// Each backlog run first writes its 1,000,000 records; the quick run

@@ -17,7 +17,7 @@ const ingestVehicles = 50
 // ingest compares the gateway with the ack server at window 1 and 8.
 func (b *bench) ingest() error {
 	in := &benchreport.Ingest{Vehicles: ingestVehicles, Warmup: 3 * time.Second, Measure: 15 * time.Second, Runs: b.o.runs,
-		Partitions: 2, GatewaySetup: gatewaySetup}
+		Partitions: 1, GatewaySetup: gatewaySetup}
 	if b.o.quick {
 		in.Warmup, in.Measure = time.Second, 5*time.Second
 	}

@@ -4,7 +4,7 @@
 // forwarder and the vehicle simulator from a bin directory (`make build`),
 // and runs the wal and forwarder `go test` benchmarks.
 //
-//	benchreport [-quick] [-runs 3] [-count 3] [-idle 10000] [-only ingest,idle,wal,delivery,e2e,curve]
+//	benchreport [-quick] [-runs 3] [-count 3] [-idle 10000] [-only ingest,idle,wal,delivery,e2e,curve,codec]
 //	benchreport -render docs/bench/results.json
 //
 // scripts/bench.sh (`make bench`) is the usual way to run it.
@@ -37,7 +37,7 @@ func main() {
 }
 
 // sections in the order they run.
-var sections = []string{"ingest", "curve", "e2e", "idle", "wal", "delivery"}
+var sections = []string{"ingest", "curve", "e2e", "idle", "wal", "delivery", "codec"}
 
 // options are the command's flags.
 type options struct {

@@ -18,7 +18,7 @@ const startTimeout = 30 * time.Second
 const stopGrace = 30 * time.Second
 
 // gatewaySetup describes the gateway configuration of the ingest runs.
-const gatewaySetup = "`gateway` with fsync on every group commit, a fresh WAL in a temporary directory (2 partitions, 16 MiB segments, " +
+const gatewaySetup = "`gateway` with fsync on every group commit, a fresh WAL in a temporary directory (one partition, the default, 16 MiB segments, " +
 	"as `configs/dev.json`), every topic routed to the logger sink but **no forwarder running** (the gateway only writes the WAL), " +
 	"`log_level` warn, Prometheus metrics on"
 
@@ -52,7 +52,7 @@ func (c gatewayConfig) json() ([]byte, error) {
 		"monitoring": map[string]any{
 			"prometheus_metrics_port": c.metricsPort, "prometheus_metrics_host": "127.0.0.1",
 		},
-		"wal": map[string]any{"dir": c.walDir, "partitions": 2, "segment_size_bytes": 16 << 20},
+		"wal": map[string]any{"dir": c.walDir, "partitions": 1, "segment_size_bytes": 16 << 20},
 	}
 	if c.maxConnections > 0 {
 		cfg["gateway"] = map[string]any{"max_connections": c.maxConnections}
