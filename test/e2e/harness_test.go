@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -113,16 +112,6 @@ func (p *proc) stop(timeout time.Duration) error {
 	case <-time.After(timeout):
 		p.kill()
 		return fmt.Errorf("%s did not exit within %s of SIGTERM", p.name, timeout)
-	}
-}
-
-// wait waits for the process to exit by itself.
-func (p *proc) wait(ctx context.Context) error {
-	select {
-	case <-p.done:
-		return p.err
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

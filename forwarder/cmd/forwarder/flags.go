@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -88,5 +87,3 @@ func partitionsOf(p, n int) ([]int, error) {
 	}
 	return out, nil
 }
-
-var errInterrupted = errors.New("interrupted")
