@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/fleetrelay/fleetrelay/forwarder/datastore/message"
 	"github.com/fleetrelay/fleetrelay/protos/vehiclepb"
 )
 
@@ -124,15 +125,11 @@ func enumValue(fd protoreflect.FieldDescriptor, n protoreflect.EnumNumber, named
 func messageValue(m protoreflect.Message) any {
 	switch v := m.Interface().(type) {
 	case *vehiclepb.LocationValue:
-		return map[string]float64{"latitude": v.GetLatitude(), "longitude": v.GetLongitude()}
+		return message.LocationJSON(v)
 	case *vehiclepb.Doors:
-		return map[string]bool{
-			"DriverFront": v.GetDriverFront(), "PassengerFront": v.GetPassengerFront(),
-			"DriverRear": v.GetDriverRear(), "PassengerRear": v.GetPassengerRear(),
-			"TrunkFront": v.GetTrunkFront(), "TrunkRear": v.GetTrunkRear(),
-		}
+		return message.DoorsJSON(v)
 	case *vehiclepb.Time:
-		return fmt.Sprintf("%02d:%02d:%02d", v.GetHour(), v.GetMinute(), v.GetSecond())
+		return message.TimeJSON(v)
 	default:
 		return setFields(m)
 	}
