@@ -48,6 +48,29 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
+// BenchmarkAppendNoPreallocate is BenchmarkAppend's sync=true,
+// partitions=1 case with Options.Preallocate off: every group commit then
+// appends at the end of the segment file, and its fdatasync includes a
+// file-system journal commit.
+func BenchmarkAppendNoPreallocate(b *testing.B) {
+	for _, callers := range []int{1, 16, 64, 256} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			benchAppend(b, Options{Partitions: 1, Preallocate: -1}, callers)
+		})
+	}
+}
+
+// BenchmarkAppendSyncDepth2 is BenchmarkAppend's sync=true, partitions=1
+// case with Options.SyncDepth 2: a batch's fdatasync starts while the
+// previous one still runs. Run it beside BenchmarkAppend to compare.
+func BenchmarkAppendSyncDepth2(b *testing.B) {
+	for _, callers := range []int{1, 16, 64, 256} {
+		b.Run(fmt.Sprintf("callers=%d", callers), func(b *testing.B) {
+			benchAppend(b, Options{Partitions: 1, SyncDepth: 2}, callers)
+		})
+	}
+}
+
 func benchAppend(b *testing.B, opts Options, callers int) {
 	reader := sdkmetric.NewManualReader()
 	opts.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
@@ -212,4 +235,38 @@ func BenchmarkTailLatency(b *testing.B) {
 	c.kill()
 	reportLatencies(b, fromAppend, "append_to_tail_")
 	reportLatencies(b, fromAck, "ack_to_tail_")
+}
+
+// BenchmarkOpenSealedCheck opens a log holding 256 MiB of sealed segments:
+// Open walks the length prefixes of every sealed segment (the page cache
+// is warm after the first round, so this is the CPU cost of the walk).
+func BenchmarkOpenSealedCheck(b *testing.B) {
+	const backlog = 256 << 20
+	dir := b.TempDir()
+	l, err := Open(dir, Options{NoSync: true})
+	require.NoError(b, err)
+	data := make([]byte, benchRecordSize)
+	var pend []*Pending
+	for range backlog / (benchRecordSize + frameHeaderSize + 2) {
+		q, err := l.Enqueue(nil, data)
+		require.NoError(b, err)
+		if pend = append(pend, q); len(pend) == 4096 {
+			for _, q := range pend {
+				_, err := q.Wait(context.Background())
+				require.NoError(b, err)
+			}
+			pend = pend[:0]
+		}
+	}
+	for _, q := range pend {
+		_, err := q.Wait(context.Background())
+		require.NoError(b, err)
+	}
+	require.NoError(b, l.Close())
+	b.SetBytes(backlog)
+	for b.Loop() {
+		l, err := Open(dir, Options{NoSync: true})
+		require.NoError(b, err)
+		require.NoError(b, l.Close())
+	}
 }

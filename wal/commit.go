@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,11 +25,14 @@ func newRequest(data []byte) *request {
 	return &request{frame: newFrame(data), done: make(chan struct{})}
 }
 
-// partition is one tidwall/wal directory and the goroutine that commits to
+// partition is one tidwall/wal directory and the goroutines that commit to
 // it. Appends queue requests; the committer takes everything queued (up to
-// the batch limits), writes it with one WriteBatch and one fsync, publishes
-// the durable watermark and wakes the callers. Whatever arrives during an
-// fsync forms the next batch, so there is no idle wait.
+// the batch limits), writes it with one WriteBatch and starts its
+// fdatasync; the completer waits for the fdatasyncs in batch order,
+// publishes the durable watermark and wakes the callers. Whatever arrives
+// while a batch is being written or synced forms the next batch, so there is
+// no idle wait, and up to Options.SyncDepth batches are synced at once: the
+// next batch does not wait for the previous one's fdatasync to return.
 type partition struct {
 	id   int
 	dir  string
@@ -40,21 +44,47 @@ type partition struct {
 	queue []*request
 	wake  chan struct{} // capacity 1: "the queue is not empty"
 
-	mu        sync.Mutex // guards the fields below; held for a commit or a retention step
+	// slots holds a token for every batch written and not yet completed,
+	// at most Options.SyncDepth: the committer takes one before it writes a
+	// batch, the completer returns it.
+	slots chan struct{}
+
+	mu        sync.Mutex // guards the fields below; held to write a batch, to complete one, or for a retention step
 	wl        *tidwal.Log
-	last      uint64 // last index written and fsynced
+	last      uint64 // last index fsynced and published
+	written   uint64 // last index written; committer-owned
 	tailBytes int64  // size of the tail segment, mirroring tidwall/wal's rotation rule
-	diskBytes int64  // bytes of all segments at open
-	failed    error  // set by a failed write; the partition accepts nothing more
+	tail      *tailFile
+	diskBytes int64 // bytes of all segments at open
+	failed    error // set by a failed write; the partition accepts nothing more
 	synced    *syncedWriter
 	batch     tidwal.Batch
 	taken     []*request // committer-owned
 }
 
+// inflight is a written batch on its way to the completer.
+type inflight struct {
+	reqs    []*request
+	size    int64 // bytes of reqs in a segment
+	start   time.Time
+	st      batchStat
+	rotated bool          // the batch started a new segment file
+	err     error         // the write's or the sync's; set before synced is closed
+	synced  chan struct{} // closed once the batch is durable or has failed
+}
+
 func openPartition(dir string, id int, opts Options, used *atomic.Int64, group *syncGroup) (*partition, error) {
-	p := &partition{id: id, dir: partitionDir(dir, id), opts: opts, used: used, sync: group, wake: make(chan struct{}, 1)}
+	p := &partition{id: id, dir: partitionDir(dir, id), opts: opts, used: used, sync: group,
+		wake: make(chan struct{}, 1), slots: make(chan struct{}, opts.SyncDepth)}
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create: %w", err)
+	}
+	segs, err := listSegments(p.dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSealed(segs, id); err != nil {
+		return nil, err
 	}
 	if err := repairTail(p.dir, id, tornWindow(opts), opts.Logger); err != nil {
 		return nil, err
@@ -62,23 +92,21 @@ func openPartition(dir string, id int, opts Options, used *atomic.Int64, group *
 	if err := p.openTidwall(); err != nil {
 		return nil, err
 	}
-	sw, err := openSyncedWriter(p.dir)
+	sw, err := openSyncedWriter(p.dir, p.last)
 	if err != nil {
 		return nil, err
 	}
 	p.synced = sw
-	if err := sw.publish(p.last); err != nil {
-		return nil, err
-	}
 	return p, errors.Join(syncDir(p.dir), syncDir(dir))
 }
 
-// tornWindow bounds the bytes of the one batch that may be unsynced at a
-// crash: MaxBatchBytes of frames plus their length prefixes, and a page of
-// slack. (A single record larger than MaxBatchBytes forms a batch of its
+// tornWindow bounds the bytes that may be unsynced at a crash: SyncDepth
+// batches of MaxBatchBytes of frames plus their length prefixes, and a page
+// of slack. (A single record larger than MaxBatchBytes forms a batch of its
 // own; damage in it is reported rather than cut, the conservative choice.)
 func tornWindow(o Options) int64 {
-	return int64(o.MaxBatchBytes) + binary.MaxVarintLen32*int64(o.MaxBatchRecords) + pageSize
+	batch := int64(o.MaxBatchBytes) + binary.MaxVarintLen32*int64(o.MaxBatchRecords)
+	return int64(max(o.SyncDepth, 1))*batch + pageSize
 }
 
 // openTidwall opens the partition's tidwall/wal log and reads its state.
@@ -100,6 +128,7 @@ func (p *partition) openTidwall() error {
 	if p.last, err = wl.LastIndex(); err != nil {
 		return fmt.Errorf("last index: %w", err)
 	}
+	p.written = p.last
 	segs, err := listSegments(p.dir)
 	if err != nil {
 		return err
@@ -108,7 +137,8 @@ func (p *partition) openTidwall() error {
 	for _, s := range segs {
 		p.diskBytes += s.size
 	}
-	return nil
+	p.tail, err = openTailFile(segs[len(segs)-1].path)
+	return err
 }
 
 func (p *partition) enqueue(r *request) error {
@@ -122,11 +152,18 @@ func (p *partition) enqueue(r *request) error {
 	return nil
 }
 
-// run commits batches until stop is closed and the queue is empty.
+// run commits batches until stop is closed and the queue is empty: the
+// committer writes them and starts their fdatasyncs, the completer finishes
+// them in order.
 func (p *partition) run(stop <-chan struct{}, m *metrics) {
+	written := make(chan *inflight, cap(p.slots))
+	var wg sync.WaitGroup
+	wg.Go(func() { p.complete(written, m) })
 	for p.take(stop) {
-		p.commit(m)
+		written <- p.commit()
 	}
+	close(written)
+	wg.Wait()
 }
 
 // take moves the next batch from the queue to p.taken. It returns false once
@@ -169,51 +206,153 @@ func (p *partition) batchLen() int {
 	return len(p.queue)
 }
 
-// commit writes p.taken as one batch and completes its requests.
-func (p *partition) commit(m *metrics) {
-	p.mu.Lock()
-	err := p.write(m)
-	p.mu.Unlock()
-	for _, r := range p.taken {
-		r.err = err
-		close(r.done)
-	}
+// commit writes p.taken as one batch and starts its fdatasync. It waits
+// first for a free slot, so at most SyncDepth batches are unsynced at any
+// moment (the torn window repair allows for), and, before a batch that
+// starts a new segment file, for every batch in flight, so the tail handle
+// the fdatasyncs use changes only while none runs.
+func (p *partition) commit() *inflight {
+	b := &inflight{reqs: slices.Clone(p.taken), size: p.size(p.taken), synced: make(chan struct{})}
 	clear(p.taken)
+	p.slots <- struct{}{}
+	p.mu.Lock()
+	if p.failed == nil && p.rotates(b.size) {
+		p.mu.Unlock()
+		p.drain()
+		p.mu.Lock()
+	}
+	b.start = time.Now()
+	b.err = p.write(b)
+	p.mu.Unlock()
+	switch {
+	case b.err != nil || p.opts.NoSync:
+		close(b.synced)
+	case cap(p.slots) == 1:
+		p.syncBatch(b) // nothing to overlap: no goroutine hand-off
+	default:
+		go p.syncBatch(b)
+	}
+	return b
 }
 
-func (p *partition) write(m *metrics) error {
+// drain waits until the completer has finished every batch in flight but
+// the caller's own slot.
+func (p *partition) drain() {
+	for range cap(p.slots) - 1 {
+		p.slots <- struct{}{}
+	}
+	for range cap(p.slots) - 1 {
+		<-p.slots
+	}
+}
+
+// syncBatch makes b durable: an fdatasync of the tail segment (joining the
+// Log's sync rounds) and, for a batch that started a segment file, an fsync
+// of the directory.
+func (p *partition) syncBatch(b *inflight) {
+	defer close(b.synced)
+	if err := p.sync.sync(p); err != nil {
+		b.err = fmt.Errorf("fsync: %w", err)
+		return
+	}
+	if b.rotated {
+		if err := syncDir(p.dir); err != nil {
+			b.err = fmt.Errorf("new segment: %w", err)
+			return
+		}
+	}
+	b.st.commit = time.Since(b.start)
+}
+
+// complete finishes the batches in the order they were written: it waits
+// for each one's fdatasync, publishes the durable watermark, frees its slot
+// and wakes its callers. A batch that failed poisons the partition, and
+// every batch after it fails with the same error, whatever its own
+// fdatasync returned, so the watermark never passes a gap.
+func (p *partition) complete(written <-chan *inflight, m *metrics) {
+	for b := range written {
+		<-b.synced
+		p.mu.Lock()
+		switch {
+		case p.failed != nil:
+			b.err = p.failed
+		case b.err != nil:
+			b.err = p.fail("commit", b.err)
+		default:
+			p.last += uint64(len(b.reqs))
+			if err := p.synced.publish(p.last); err != nil {
+				b.err = p.fail("publish", err)
+			}
+		}
+		p.mu.Unlock()
+		<-p.slots
+		if b.err == nil {
+			// Before the callers wake, so that the counters include every
+			// record an Append has returned.
+			m.recordBatch(p.id, b.st.records, b.st.bytes, b.st.commit)
+		}
+		for _, r := range b.reqs {
+			r.err = b.err
+			close(r.done)
+		}
+	}
+}
+
+// size returns the bytes reqs take in a segment.
+func (p *partition) size(reqs []*request) int64 {
+	var size int64
+	for _, r := range reqs {
+		size += int64(uvarintLen(uint64(len(r.frame))) + len(r.frame))
+	}
+	return size
+}
+
+// write seals b's frames and writes them with one WriteBatch, following
+// tidwall/wal to a new tail segment and keeping the zeros ahead topped up.
+// Nothing is synced.
+func (p *partition) write(b *inflight) error {
 	if p.failed != nil {
 		return p.failed
 	}
-	now := time.Now()
 	p.batch.Clear()
-	for i, r := range p.taken {
-		r.index = p.last + uint64(i) + 1
-		sealFrame(r.frame, r.index, now.UnixNano())
+	for i, r := range b.reqs {
+		r.index = p.written + uint64(i) + 1
+		sealFrame(r.frame, r.index, b.start.UnixNano())
 		p.batch.Write(r.index, r.frame)
+	}
+	zerosBefore := p.tail.excess(p.tailBytes)
+	if p.rotates(b.size) {
+		// tidwall/wal seals the tail in this batch: no zeros may stay in
+		// it. Its fsync before the next segment is created makes the cut
+		// durable.
+		if err := p.tail.cut(p.tailBytes); err != nil {
+			return p.fail("seal segment", err)
+		}
 	}
 	if err := p.wl.WriteBatch(&p.batch); err != nil {
 		return p.fail("write batch", err)
 	}
-	if !p.opts.NoSync {
-		if err := p.sync.sync(p); err != nil {
-			return p.fail("fsync", err)
-		}
-	}
-	fsync := time.Since(now)
-	written, rotated := p.account()
+	written, rotated := p.account(b.reqs)
 	if rotated {
-		if err := syncDir(p.dir); err != nil {
+		if err := p.followTail(); err != nil {
 			return p.fail("new segment", err)
 		}
 	}
-	p.last += uint64(len(p.taken))
-	p.used.Add(written)
-	if err := p.synced.publish(p.last); err != nil {
-		return p.fail("publish", err)
+	if err := p.preallocate(); err != nil {
+		return p.fail("preallocate", err)
 	}
-	m.recordBatch(p.id, len(p.taken), written, fsync)
+	p.written += uint64(len(b.reqs))
+	p.used.Add(written + p.tail.excess(p.tailBytes) - zerosBefore)
+	b.rotated = rotated
+	b.st = batchStat{records: len(b.reqs), bytes: written}
 	return nil
+}
+
+// batchStat is what a commit reports to the metrics.
+type batchStat struct {
+	records int
+	bytes   int64
+	commit  time.Duration
 }
 
 // fail poisons the partition: after a failed write or fsync the state of the
@@ -225,15 +364,61 @@ func (p *partition) fail(what string, err error) error {
 	return p.failed
 }
 
-// account returns the bytes p.taken added to disk and whether tidwall/wal
+// rotates reports whether writing size more bytes of entries makes
+// tidwall/wal start a new segment (the rule account applies).
+func (p *partition) rotates(size int64) bool {
+	return p.tailBytes > p.opts.SegmentSize || p.tailBytes+size >= p.opts.SegmentSize
+}
+
+// followTail moves the partition's own handle to the tail segment
+// tidwall/wal has just created.
+func (p *partition) followTail() error {
+	segs, err := listSegments(p.dir)
+	if err != nil {
+		return err
+	}
+	last := segs[len(segs)-1].path
+	if last == p.tail.path {
+		return fmt.Errorf("no segment after %s", last)
+	}
+	err = p.tail.close()
+	p.tail = nil
+	if err != nil {
+		return err
+	}
+	p.tail, err = openTailFile(last)
+	return err
+}
+
+// preallocate keeps zeros written ahead of the end of the tail segment's
+// entries (Options.Preallocate, up to SegmentSize), topping them up once
+// less than half is left, within the disk budget. They are synced with the
+// commit that writes them.
+func (p *partition) preallocate() error {
+	ahead := min(p.opts.Preallocate, p.opts.SegmentSize)
+	if ahead <= 0 {
+		return nil
+	}
+	to := min(p.tailBytes+ahead, p.opts.SegmentSize)
+	grow := to - max(p.tail.end, p.tailBytes)
+	if grow < ahead/2 {
+		return nil
+	}
+	if b := p.opts.DiskBudgetBytes; b > 0 && p.used.Load()+grow > b {
+		return nil
+	}
+	return p.tail.extend(p.tailBytes, to)
+}
+
+// account returns the bytes reqs added to disk and whether tidwall/wal
 // started a new segment file, by applying its rule: a new segment before the
 // batch when the tail exceeds SegmentSize, and after any entry that brings
 // the tail to SegmentSize.
-func (p *partition) account() (written int64, rotated bool) {
+func (p *partition) account(reqs []*request) (written int64, rotated bool) {
 	if p.tailBytes > p.opts.SegmentSize {
 		rotated, p.tailBytes = true, 0
 	}
-	for _, r := range p.taken {
+	for _, r := range reqs {
 		n := int64(uvarintLen(uint64(len(r.frame))) + len(r.frame))
 		written += n
 		if p.tailBytes += n; p.tailBytes >= p.opts.SegmentSize {
@@ -252,6 +437,13 @@ func (p *partition) close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var errs []error
+	if p.tail != nil {
+		if p.failed == nil && p.wl != nil {
+			errs = append(errs, p.tail.cut(p.tailBytes)) // tidwall/wal's Close fsyncs
+		}
+		errs = append(errs, p.tail.close())
+		p.tail = nil
+	}
 	if p.wl != nil {
 		errs = append(errs, wrapErr("close segments", p.wl.Close()))
 		p.wl = nil

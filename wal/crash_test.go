@@ -35,8 +35,11 @@ func crashRecord(id string) []byte {
 
 // childAppend appends from many goroutines until killed and prints
 // "<partition> <index> <id>" after each Append returns.
-func childAppend(dir, arg string) error {
-	l, err := Open(dir, Options{Partitions: crashPartitions, SegmentSize: crashSegment})
+func childAppend(dir, arg string) error { return childAppendDepth(dir, arg, 1) }
+
+// childAppendDepth is childAppend with Options.SyncDepth depth.
+func childAppendDepth(dir, arg string, depth int) error {
+	l, err := Open(dir, Options{Partitions: crashPartitions, SegmentSize: crashSegment, SyncDepth: depth})
 	if err != nil {
 		return err
 	}
@@ -85,7 +88,11 @@ func TestCrashRecovery(t *testing.T) {
 	acked := map[Position]string{}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for cycle := range *crashCycles {
-		c := startChild(t, "append", dir, "c"+strconv.Itoa(cycle))
+		mode := "append"
+		if cycle%2 == 1 {
+			mode = "append-depth2" // two group commits synced at once
+		}
+		c := startChild(t, mode, dir, "c"+strconv.Itoa(cycle))
 		first := c.firstLine(t)
 		time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
 		c.kill()

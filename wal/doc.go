@@ -7,16 +7,24 @@
 // FORMAT.md for the layout). What this package adds around tidwall/wal:
 //
 //   - Group commit: concurrent Append calls share one WriteBatch and one
-//     fsync per partition; Append returns only once its record is durable.
-//     The fsyncs of partitions ready at the same moment run together in one
-//     round (syncGroup), so the file system can share journal commits
-//     between them.
+//     fdatasync per partition; Append returns only once its record, and
+//     every record before it in the partition, is durable. Optionally up
+//     to Options.SyncDepth batches are synced at once, so the next batch
+//     does not wait for the previous one's fdatasync. The fdatasyncs of
+//     partitions ready at the same moment run together in one round
+//     (syncGroup), so the file system can share journal commits between
+//     them.
+//   - A preallocated tail: each partition keeps zeros written and synced
+//     ahead of its last entry (Options.Preallocate), so a commit overwrites
+//     allocated blocks and its fdatasync needs no file-system journal
+//     commit. Zeros never reach a sealed segment or a reader (FORMAT.md).
 //   - Integrity: every entry carries a frame with a format version, a
 //     CRC-32C, its index and its append time; every read verifies it and
 //     reports damage as a *CorruptionError, never as data.
 //   - Crash recovery: Open cuts a torn, partial or zero-filled tail (keeping
 //     a .broken copy) before tidwall/wal opens the partition, and refuses to
-//     open when damage is followed by valid entries.
+//     open when damage is followed by valid entries, or when the length
+//     prefixes of a recent sealed segment do not walk exactly to its end.
 //   - One writer: an flock(2) on <dir>/LOCK; a second writer gets ErrLocked.
 //   - Tailing from other processes: Tailer and Reader parse the segment
 //     files themselves and deliver only entries the writer has fsynced (its

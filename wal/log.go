@@ -71,7 +71,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, opts: opts, log: opts.Logger, lock: lock, syncs: newSyncGroup(), stop: make(chan struct{})}
+	l := &Log{dir: dir, opts: opts, log: opts.Logger, lock: lock, syncs: newSyncGroup(opts.SyncDepth), stop: make(chan struct{})}
 	if err := l.open(); err != nil {
 		return nil, errors.Join(err, l.closeParts(), lock.unlock())
 	}
@@ -161,6 +161,10 @@ func (l *Log) Enqueue(key, data []byte) (*Pending, error) {
 	}
 	return &Pending{partition: p.id, r: r}, nil
 }
+
+// Done returns a channel that is closed once the record's commit is over:
+// Wait then returns at once, with the position or the commit's error.
+func (q *Pending) Done() <-chan struct{} { return q.r.done }
 
 // Wait blocks until the record is durable and returns its position, or
 // returns the commit's error, or ctx's error if ctx ends first (the record

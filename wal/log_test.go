@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"testing"
 
@@ -153,7 +154,11 @@ func TestRotationMirror(t *testing.T) {
 		require.NoError(t, err)
 		segs, err := listSegments(p.dir)
 		require.NoError(t, err)
-		require.Equal(t, segs[len(segs)-1].size, p.tailBytes, "after append %d", i)
+		data, err := os.ReadFile(segs[len(segs)-1].path)
+		require.NoError(t, err)
+		r := scanSegment(data, segs[len(segs)-1].start)
+		require.Equal(t, r.valid, p.tailBytes, "after append %d", i)
+		require.True(t, allZero(data[r.valid:]), "only zeros after the entries")
 	}
 }
 
@@ -194,6 +199,7 @@ func TestEnqueueKeepsCallOrder(t *testing.T) {
 	}
 	var prev uint64
 	for i, q := range queued {
+		<-q.Done() // closed once the commit is over
 		pos, err := q.Wait(t.Context())
 		require.NoError(t, err)
 		require.Equal(t, PartitionFor(key, 2), pos.Partition)

@@ -34,11 +34,12 @@ func TestMain(m *testing.M) {
 }
 
 var childModes = map[string]func(dir, arg string) error{
-	"append": childAppend,
-	"tail":   childTail,
-	"cursor": childCursor,
-	"lock":   childLock,
-	"hold":   childHold,
+	"append":        childAppend,
+	"append-depth2": func(dir, arg string) error { return childAppendDepth(dir, arg, 2) },
+	"tail":          childTail,
+	"cursor":        childCursor,
+	"lock":          childLock,
+	"hold":          childHold,
 }
 
 func runChild(mode, dir, arg string) int {

@@ -81,6 +81,10 @@ type VerifyResult struct {
 	// TornTail is the number of bytes after the last complete entry of the
 	// last segment that the next Open will cut (0 for a clean log).
 	TornTail int64
+	// Zeros is the number of zero bytes after the last entry of the last
+	// segment: space a running writer keeps written ahead
+	// (Options.Preallocate), cut at Close or by the next Open.
+	Zeros int64
 }
 
 // VerifyPartition reads every segment of a partition and checks every
@@ -114,8 +118,11 @@ func verifySegment(res *VerifyResult, seg segmentFile, last bool, nextStart uint
 	res.Entries += r.entries
 	end := seg.start + r.entries
 	cerr := &CorruptionError{Partition: res.Partition, Index: end, Segment: seg.path, Offset: r.valid, Err: r.bad}
+	nonZero := nonZeroLen(data)
 	switch {
-	case r.bad != nil && (!last || !isTorn(data, r, end-1, tornWindow(Options{}.withDefaults()))):
+	case r.bad != nil && last && nonZero <= r.valid:
+		res.Zeros = int64(len(data)) - r.valid
+	case r.bad != nil && (!last || !isTorn(data[:nonZero], r, end-1, tornWindow(Options{}.withDefaults()))):
 		return cerr
 	case r.bad != nil:
 		res.TornTail = int64(len(data)) - r.valid

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"os"
@@ -111,7 +112,18 @@ func repairTail(dir string, partition int, window int64, log *slog.Logger) error
 		return fmt.Errorf("read tail segment: %w", err)
 	}
 	r := scanSegment(data, last.start)
-	if r.bad != nil {
+	switch {
+	case r.bad == nil:
+	case nonZeroLen(data) <= r.valid:
+		// Only zeros follow the last entry: space the writer preallocated
+		// (Options.Preallocate) or pages that never reached the disk. They
+		// hold nothing to keep.
+		if err := os.Truncate(last.path, r.valid); err != nil {
+			return fmt.Errorf("cut zeros after the last entry: %w", err)
+		}
+		log.Info("wal: cut zeros after the last entry", "partition", partition, "segment", last.path,
+			"kept_bytes", r.valid, "dropped_bytes", int64(len(data))-r.valid)
+	default:
 		if err := cutTail(last, data, r, partition, window, log); err != nil {
 			return err
 		}
@@ -119,9 +131,23 @@ func repairTail(dir string, partition int, window int64, log *slog.Logger) error
 	return syncFile(last.path)
 }
 
+// nonZeroLen returns the length of data without its trailing zero bytes.
+func nonZeroLen(data []byte) int64 {
+	n := len(data)
+	for n >= 8 && binary.NativeEndian.Uint64(data[n-8:n]) == 0 {
+		n -= 8
+	}
+	for n > 0 && data[n-1] == 0 {
+		n--
+	}
+	return int64(n)
+}
+
 func cutTail(last segmentFile, data []byte, r scanResult, partition int, window int64, log *slog.Logger) error {
 	index := last.start + r.entries
-	if !isTorn(data, r, index-1, window) {
+	// Zeros written ahead by the writer (Options.Preallocate) follow the
+	// last batch; the window of the unsynced batch ends where they start.
+	if !isTorn(data[:nonZeroLen(data)], r, index-1, window) {
 		return &CorruptionError{Partition: partition, Index: index, Segment: last.path, Offset: r.valid, Err: r.bad}
 	}
 	broken := fmt.Sprintf("%s.%d.broken", last.path, time.Now().UnixNano())

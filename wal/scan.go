@@ -77,9 +77,13 @@ func (s *scanner) seek(after uint64) error {
 	return s.skipTo(after)
 }
 
+// skipTo steps over the entries up to index after. They are not
+// delivered, so only their structure (length prefixes) is followed and
+// their frames are not checked: a consumer positioned past a damaged entry
+// (SkipCorruptEntry) reads on from the entry after it.
 func (s *scanner) skipTo(after uint64) error {
 	for s.next <= after {
-		if _, err := s.read(); err != nil {
+		if _, err := s.step(false); err != nil {
 			if errors.Is(err, errWait) {
 				return fmt.Errorf("wal: partition %d: entry %d is not readable yet", s.partition, s.next)
 			}
@@ -106,14 +110,18 @@ func (s *scanner) openSegment(seg segmentFile) error {
 
 // read returns the next durable entry, errWait when there is none yet, or
 // a *CorruptionError. The entry's Data is valid until the next call.
-func (s *scanner) read() (Entry, error) {
+func (s *scanner) read() (Entry, error) { return s.step(true) }
+
+// step is read; without verify it steps over the next entry by its length
+// prefix and returns only its index.
+func (s *scanner) step(verify bool) (Entry, error) {
 	for {
 		if s.next > s.wm.index {
 			if err := s.refresh(); err != nil || s.next > s.wm.index {
 				return Entry{}, orWait(err)
 			}
 		}
-		if e, ok, err := s.decode(); ok || err != nil {
+		if e, ok, err := s.decode(verify); ok || err != nil {
 			return e, err
 		}
 		if more, err := s.fill(); more || err != nil {
@@ -135,15 +143,19 @@ func orWait(err error) error {
 	return errWait
 }
 
-// refresh reloads the watermark. A new writer epoch means the writer was
-// restarted and may have cut a torn tail: bytes buffered past the next entry
-// are dropped and read again.
+// refresh reloads the watermark. When it has moved, the bytes buffered past
+// the next entry are dropped and read again: they were read before the
+// entries now durable were written (in a preallocated tail they may be the
+// zeros those entries overwrote; the writer may also have restarted and cut
+// a torn tail). Every entry at or below the new watermark was written
+// before the watermark, so bytes read after loading it hold those entries
+// whole.
 func (s *scanner) refresh() error {
 	wm, err := s.synced.load()
 	if err != nil {
 		return err
 	}
-	if wm.epoch != s.wm.epoch {
+	if wm != s.wm {
 		s.base += int64(s.pos)
 		s.buf, s.pos = s.buf[:0], 0
 	}
@@ -151,8 +163,9 @@ func (s *scanner) refresh() error {
 	return nil
 }
 
-// decode verifies and returns the entry at buf[pos] if it is complete.
-func (s *scanner) decode() (Entry, bool, error) {
+// decode verifies and returns the entry at buf[pos] if it is complete
+// (without verify, it returns only the index).
+func (s *scanner) decode(verify bool) (Entry, bool, error) {
 	payload, size, st := nextEntry(s.buf[s.pos:])
 	switch st {
 	case entryPartial:
@@ -160,9 +173,15 @@ func (s *scanner) decode() (Entry, bool, error) {
 	case entryBadSize:
 		return Entry{}, false, s.corruption(errBadLength)
 	}
-	e, err := decodeFrame(payload, s.next)
-	if err != nil {
-		return Entry{}, false, s.corruption(err)
+	e := Entry{Index: s.next}
+	if !verify && len(payload) < frameHeaderSize {
+		return Entry{}, false, s.corruption(errShortFrame)
+	}
+	if verify {
+		var err error
+		if e, err = decodeFrame(payload, s.next); err != nil {
+			return Entry{}, false, s.corruption(err)
+		}
 	}
 	s.pos += size
 	s.next++

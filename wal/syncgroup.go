@@ -10,12 +10,17 @@ import "sync"
 // their own would each wait for a commit of their own: measured on ext4 with
 // two partitions, independent fsyncs halved the throughput of one partition.
 //
-// A committer leads at most one round, so no partition waits on rounds that
-// do not contain it.
+// Up to depth rounds run at once (Options.SyncDepth), so a partition's next
+// batch is synced beside its previous one rather than after it: measured on
+// ext4 over virtio with preallocated segments, two fdatasyncs in flight
+// complete about twice as many commits per second as one, each taking
+// little longer. A committer leads at most one round, so no partition waits
+// on rounds that do not contain it.
 type syncGroup struct {
 	mu      sync.Mutex
 	cond    sync.Cond
-	running bool       // a round is being synced
+	depth   int        // most rounds synced at once
+	running int        // rounds being synced
 	next    *syncRound // the round being gathered, nil if none
 }
 
@@ -26,8 +31,8 @@ type syncRound struct {
 	finished bool
 }
 
-func newSyncGroup() *syncGroup {
-	g := &syncGroup{}
+func newSyncGroup(depth int) *syncGroup {
+	g := &syncGroup{depth: max(depth, 1)}
 	g.cond.L = &g.mu
 	return g
 }
@@ -40,7 +45,7 @@ func (g *syncGroup) sync(p *partition) error {
 	}
 	r, i := g.next, len(g.next.parts)
 	r.parts = append(r.parts, p)
-	for !r.finished && g.running {
+	for !r.finished && g.running >= g.depth {
 		g.cond.Wait()
 	}
 	if r.finished {
@@ -48,28 +53,29 @@ func (g *syncGroup) sync(p *partition) error {
 		g.mu.Unlock()
 		return err
 	}
-	g.running, g.next = true, nil // lead r: nothing joins it any more
+	g.running, g.next = g.running+1, nil // lead r: nothing joins it any more
 	g.mu.Unlock()
 
 	errs := syncAll(r.parts)
 
 	g.mu.Lock()
-	r.errs, r.finished, g.running = errs, true, false
+	r.errs, r.finished = errs, true
+	g.running--
 	g.cond.Broadcast()
 	g.mu.Unlock()
 	return errs[i]
 }
 
-// syncAll fsyncs the tail segment of every partition, concurrently.
+// syncAll fdatasyncs the tail segment of every partition, concurrently.
 func syncAll(parts []*partition) []error {
 	errs := make([]error, len(parts))
 	if len(parts) == 1 {
-		errs[0] = parts[0].wl.Sync()
+		errs[0] = parts[0].tail.datasync()
 		return errs
 	}
 	var wg sync.WaitGroup
 	for i, p := range parts {
-		wg.Go(func() { errs[i] = p.wl.Sync() })
+		wg.Go(func() { errs[i] = p.tail.datasync() })
 	}
 	wg.Wait()
 	return errs

@@ -90,10 +90,15 @@ func appendToFile(t *testing.T, path string, b []byte) {
 	require.NoError(t, errors.Join(err, f.Close()))
 }
 
+// publish overwrites the watermark in place, as the writer does (never
+// truncating it, which a concurrent reader would see as an empty file).
 func publish(t *testing.T, dir string, w watermark) {
 	t.Helper()
 	path := filepath.Join(partitionDir(dir, 0), syncedFile)
-	require.NoError(t, os.WriteFile(path, encodeWatermark(w), 0o644))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	require.NoError(t, err)
+	_, err = f.WriteAt(encodeWatermark(w), 0)
+	require.NoError(t, errors.Join(err, f.Close()))
 }
 
 // TestReaderDeliversOnlyDurableEntries writes frames straight into the tail
@@ -142,4 +147,37 @@ func drainReader(t *testing.T, r *Reader) []string {
 		require.NoError(t, err)
 		out = append(out, string(e.Data))
 	}
+}
+
+// TestWatermarkReadWaitsOutAHalfWrittenUpdate damages the watermark file as
+// a writer descheduled in the middle of its update leaves it: a reader keeps
+// reading until the update completes, and reports damage that lasts longer
+// than watermarkPatience as a checksum error.
+func TestWatermarkReadWaitsOutAHalfWrittenUpdate(t *testing.T) {
+	dir := t.TempDir()
+	buildLog(t, dir, 3, 0)
+	good, err := decodeWatermarkFile(dir)
+	require.NoError(t, err)
+	torn := encodeWatermark(watermark{index: good.index + 1, epoch: good.epoch})
+	copy(torn[8:], encodeWatermark(good)[8:]) // new index, old checksum
+	path := filepath.Join(partitionDir(dir, 0), syncedFile)
+	require.NoError(t, os.WriteFile(path, torn, 0o644))
+
+	done := make(chan error, 1)
+	var got watermark
+	go func() {
+		var err error
+		got, err = decodeWatermarkFile(dir)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the writer resumes
+	publish(t, dir, watermark{index: good.index + 1, epoch: good.epoch})
+	require.NoError(t, <-done)
+	require.Equal(t, good.index+1, got.index)
+
+	defer func(p time.Duration) { watermarkPatience = p }(watermarkPatience)
+	watermarkPatience = 20 * time.Millisecond
+	require.NoError(t, os.WriteFile(path, torn, 0o644))
+	_, err = decodeWatermarkFile(dir)
+	require.ErrorIs(t, err, errChecksum)
 }

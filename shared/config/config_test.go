@@ -122,6 +122,8 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "info", cfg.LogLevel)
 	require.Equal(t, config.DefaultWALDir, cfg.WAL.Dir, "default WAL dir stays relative to the working directory")
 	require.Equal(t, config.DefaultWALPartitions, cfg.WAL.Partitions)
+	require.Equal(t, config.DefaultWALSyncDepth, cfg.WAL.SyncDepth)
+	require.Equal(t, int64(config.DefaultWALPreallocateBytes), cfg.WAL.PreallocateBytes)
 	require.Equal(t, config.DefaultIdleTimeout, cfg.Gateway.IdleTimeout.D())
 	require.Equal(t, config.DefaultShutdownTimeout, cfg.Gateway.ShutdownTimeout.D())
 	require.Equal(t, "/etc/fr/s.crt", cfg.TLS.ServerCert)
@@ -177,6 +179,8 @@ func TestInvalidConfigs(t *testing.T) {
 			[]string{"vins_signal_tracking_enabled: 21 VINs, at most 20"}},
 		{"metrics_port", minimal + `,"monitoring":{"prometheus_metrics_port":99999}}`, []string{"monitoring.prometheus_metrics_port: invalid port"}},
 		{"wal_partitions", minimal + `,"wal":{"partitions":-1}}`, []string{"wal.partitions: must be between 1 and 1024"}},
+		{"wal_sync_depth", minimal + `,"wal":{"sync_depth":9}}`, []string{"wal.sync_depth: must be between 1 and 8, got 9"}},
+		{"wal_preallocate", minimal + `,"wal":{"preallocate_bytes":-2}}`, []string{"wal.preallocate_bytes: must be -1 (off)"}},
 		{"wal_budget", minimal + `,"wal":{"disk_budget_bytes":1000}}`, []string{"wal.disk_budget_bytes"}},
 		{"gateway_duration_number", minimal + `,"gateway":{"idle_timeout":30}}`, []string{`gateway.idle_timeout: invalid value 30: want a duration string`}},
 		{"gateway_duration_bad", minimal + `,"gateway":{"write_timeout":"soon"}}`, []string{"gateway.write_timeout: invalid value"}},

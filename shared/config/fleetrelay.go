@@ -20,6 +20,16 @@ type WALConfig struct {
 	MaxBatchBytes int `json:"max_batch_bytes"`
 	// MaxBatchRecords bounds the records written per group commit.
 	MaxBatchRecords int `json:"max_batch_records"`
+	// SyncDepth is how many group commits of a partition may be synced at
+	// once (default 1); with 2 the next batch does not wait for the
+	// previous one's fdatasync, at the cost of smaller batches. Recovery allows for this many unsynced
+	// batches, so lower it only between clean shutdowns.
+	SyncDepth int `json:"sync_depth"`
+	// PreallocateBytes is how much zero-filled, synced space each partition
+	// keeps ahead of its last entry, so that a commit's fdatasync needs no
+	// file-system journal commit (never more than a segment); -1 turns it
+	// off.
+	PreallocateBytes int64 `json:"preallocate_bytes"`
 	// DiskBudgetBytes is the most disk the WAL may use; at the budget new
 	// records are refused (not acked) until forwarders catch up. 0 = none.
 	DiskBudgetBytes int64 `json:"disk_budget_bytes"`

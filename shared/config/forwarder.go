@@ -25,7 +25,9 @@ type ForwarderConfig struct {
 	BatchLingerMs int `json:"batch_linger_ms,omitempty"`
 	// PrefetchBatches is how many batches of one (sink, partition) the WAL
 	// reader builds ahead while the current one is being written. Writes of
-	// one (sink, partition) are sequential, which keeps per-VIN order.
+	// one (sink, partition) are sequential, which keeps per-VIN order,
+	// except to Kafka with its idempotent producer, which keeps the order of
+	// what it is handed: up to this many batches are then in flight.
 	PrefetchBatches int `json:"prefetch_batches,omitempty"`
 	// Retry is the backoff between attempts of a failed batch. There is no
 	// maximum elapsed time: the WAL is the buffer and retries never give up.

@@ -198,6 +198,12 @@ func (w *WALConfig) Validate() error {
 	if w.MaxBatchRecords < 1 {
 		errs = append(errs, keyErr("wal.max_batch_records", "must be > 0, got %d", w.MaxBatchRecords))
 	}
+	if w.SyncDepth < 1 || w.SyncDepth > 8 {
+		errs = append(errs, keyErr("wal.sync_depth", "must be between 1 and 8, got %d", w.SyncDepth))
+	}
+	if w.PreallocateBytes < -1 {
+		errs = append(errs, keyErr("wal.preallocate_bytes", "must be -1 (off) or > 0, got %d", w.PreallocateBytes))
+	}
 	if w.DiskBudgetBytes < 0 || (w.DiskBudgetBytes > 0 && w.DiskBudgetBytes < 2*w.SegmentSizeBytes) {
 		errs = append(errs, keyErr("wal.disk_budget_bytes", "must be 0 (no budget) or at least two segments (%d), got %d", 2*w.SegmentSizeBytes, w.DiskBudgetBytes))
 	}

@@ -26,6 +26,7 @@ var commands = []command{
 	{"info", "partitions, indexes, sizes, consumer positions and lag", runInfo},
 	{"dump", "print entries as JSON lines", runDump},
 	{"verify", "check every checksum and the segment chain", runVerify},
+	{"skip", "move a stopped consumer past a damaged entry", runSkip},
 }
 
 func main() {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/fleetrelay/fleetrelay/wal"
 )
@@ -127,4 +128,74 @@ func TestVerify(t *testing.T) {
 	require.Equal(t, exitFail, code)
 	require.Contains(t, out, "partition 1: DAMAGED")
 	require.Contains(t, out, "partition 0: ok")
+}
+
+// TestSkip damages one frame, then: skip refuses while the consumer's
+// delivery lock is held, moves the cursor past the entry once it is free,
+// and refuses a second time (the cursor is no longer before it).
+func TestSkip(t *testing.T) {
+	dir := t.TempDir()
+	l, err := wal.Open(dir, wal.Options{SegmentSize: 256, NoSync: true})
+	require.NoError(t, err)
+	for i := 1; i <= 40; i++ {
+		_, err := l.Append(t.Context(), nil, fmt.Appendf(nil, "record-%03d", i))
+		require.NoError(t, err)
+	}
+	require.NoError(t, l.Close())
+	// Flip the last byte of entry 7's record.
+	st, err := wal.StatPartition(dir, 0)
+	require.NoError(t, err)
+	require.Greater(t, st.Segments, 2)
+	seg := findSegmentOf(t, dir, 7)
+	data, err := os.ReadFile(seg)
+	require.NoError(t, err)
+	idx := bytes.Index(data, []byte("record-007"))
+	require.Positive(t, idx)
+	data[idx+len("record-007")-1] ^= 0x01
+	require.NoError(t, os.WriteFile(seg, data, 0o644))
+	c, err := wal.OpenCursor(dir, "kafka", 0)
+	require.NoError(t, err)
+	require.NoError(t, c.Commit(6))
+
+	lockPath := filepath.Join(dir, "forwarder", "kafka", "p000.lock")
+	require.NoError(t, os.MkdirAll(filepath.Dir(lockPath), 0o755))
+	holder, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o644)
+	require.NoError(t, err)
+	require.NoError(t, unix.Flock(int(holder.Fd()), unix.LOCK_EX|unix.LOCK_NB))
+	code, _, stderr := runCmd("skip", "-dir", dir, "-consumer", "kafka", "-partition", "0", "-index", "7")
+	require.Equal(t, exitFail, code)
+	require.Contains(t, stderr, "stop it first")
+	require.NoError(t, holder.Close())
+
+	code, stdout, stderr := runCmd("skip", "-dir", dir, "-consumer", "kafka", "-partition", "0", "-index", "7")
+	require.Equal(t, exitOK, code, stderr)
+	require.Contains(t, stdout, "skipped entry 7")
+	require.Contains(t, stdout, "checksum mismatch")
+	pos, err := wal.LoadCursor(dir, "kafka", 0)
+	require.NoError(t, err)
+	require.Equal(t, uint64(7), pos)
+
+	code, _, stderr = runCmd("skip", "-dir", dir, "-consumer", "kafka", "-partition", "0", "-index", "7")
+	require.Equal(t, exitFail, code)
+	require.Contains(t, stderr, "cannot be skipped")
+	code, _, _ = runCmd("skip", "-dir", dir, "-consumer", "kafka", "-partition", "0")
+	require.Equal(t, exitUsage, code)
+}
+
+// findSegmentOf returns the segment file of partition 0 holding index.
+func findSegmentOf(t *testing.T, dir string, index uint64) string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "p000", strings.Repeat("[0-9]", 20)))
+	require.NoError(t, err)
+	best := ""
+	for _, n := range names {
+		var start uint64
+		_, err := fmt.Sscanf(filepath.Base(n), "%d", &start)
+		require.NoError(t, err)
+		if start <= index && n > best {
+			best = n
+		}
+	}
+	require.NotEmpty(t, best)
+	return best
 }

@@ -35,6 +35,9 @@ func runVerify(args []string, stdout io.Writer) error {
 		if res.TornTail > 0 {
 			fmt.Fprintf(stdout, ", torn tail of %d bytes (cut by the next writer open)", res.TornTail)
 		}
+		if res.Zeros > 0 {
+			fmt.Fprintf(stdout, ", %d bytes of zeros written ahead after the last entry", res.Zeros)
+		}
 		fmt.Fprintln(stdout)
 	}
 	if bad, err := verifyCursors(stdout, *dir, meta.Partitions); err != nil || bad {
