@@ -261,6 +261,8 @@ func validatePod(t *testing.T, sts appsv1.StatefulSet, r release) map[string]int
 		configFiles[file] = true
 		if c.Name == "gateway" {
 			require.NotNil(t, c.ReadinessProbe, "the gateway needs a readiness probe")
+			require.NotNil(t, c.ReadinessProbe.HTTPGet, "the gateway's readiness follows the WAL: GET /ready")
+			require.Equal(t, "/ready", c.ReadinessProbe.HTTPGet.Path)
 			checkMetricsPort(t, c, cfg.Monitoring.PrometheusAddr())
 		} else {
 			forwarders++

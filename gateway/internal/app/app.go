@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
+	"github.com/fleetrelay/fleetrelay/gateway/internal/readiness"
 	"github.com/fleetrelay/fleetrelay/gateway/internal/server"
 	"github.com/fleetrelay/fleetrelay/shared/config"
 	"github.com/fleetrelay/fleetrelay/shared/obs"
@@ -25,6 +27,7 @@ type App struct {
 	log      *slog.Logger
 	metrics  *obs.Metrics
 	servers  []*obs.Server // metrics and status servers
+	ready    *readiness.Tracker
 	wal      *wal.Log
 	srv      *server.Server
 	ln       net.Listener
@@ -36,14 +39,25 @@ type App struct {
 // Start builds and starts everything cfg asks for. On error, whatever was
 // started is stopped again.
 func Start(cfg *config.Config, log *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: obs.OrDiscard(log), served: make(chan error, 1)}
+	a := &App{cfg: cfg, log: obs.OrDiscard(log), served: make(chan error, 1),
+		ready: &readiness.Tracker{Window: readyWindow(cfg)}}
 	for _, step := range []func() error{a.startObservability, a.openWAL, a.startServer} {
 		if err := step(); err != nil {
 			a.abort()
 			return nil, err
 		}
 	}
+	a.ready.Opened()
 	return a, nil
+}
+
+// readyWindow is how long a disk-budget refusal keeps the gateway unready
+// when no append succeeds and no other refusal follows: long enough to span
+// vehicles' resends of unacked records (a paused connection reads again
+// every gateway.wal_retry_delay, a vehicle resends after its own timeout of
+// seconds), short enough that a gateway nobody sends to comes back.
+func readyWindow(cfg *config.Config) time.Duration {
+	return max(2*cfg.Gateway.WALRetryDelay.D(), 30*time.Second)
 }
 
 func (a *App) startObservability() error {
@@ -63,7 +77,10 @@ func (a *App) startObservability() error {
 		}
 	}
 	if addr := a.cfg.StatusAddr(); addr != "" {
-		if err := a.serve(addr, obs.StatusHandler("ok"), "status_server_started"); err != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/ready", a.ready.Handler())
+		mux.Handle("/", obs.StatusHandler("ok"))
+		if err := a.serve(addr, mux, "status_server_started"); err != nil {
 			return fmt.Errorf("status_port: %w", err)
 		}
 	}

@@ -28,6 +28,7 @@ func (a *App) Metrics() *obs.Metrics { return a.metrics }
 // with wal.ErrClosed and their records are not acked.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.log.Info("shutdown_started")
+	a.ready.Draining()
 	errs := []error{a.srv.Shutdown(ctx)}
 	errs = append(errs, a.closeRest(ctx)...)
 	err := errors.Join(errs...)

@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"crypto/tls"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -143,6 +145,7 @@ func TestWALFullIsNotAcked(t *testing.T) {
 		delete(c.Records, "connectivity")
 		c.WAL.Partitions = 1
 		c.WAL.SegmentSizeBytes = 64 << 10
+		c.WAL.PreallocateBytes = -1 // the default (1 MiB) exceeds these small segments
 		c.WAL.DiskBudgetBytes = 128 << 10
 		c.Gateway.WALRetryDelay = config.Duration(300 * time.Millisecond)
 	})
@@ -246,4 +249,49 @@ func TestWindowKeepsWireOrderInTheWAL(t *testing.T) {
 	}
 	require.Equal(t, sent, acked, "acks in send order")
 	require.Equal(t, sent, txids(vehicleRecords(g.walRecords(t))), "WAL in send order")
+}
+
+// TestReadyFollowsWALRefusals fills the WAL's disk budget: GET /ready on
+// the status port answers 200 while records are stored and 503, naming the
+// disk budget, once the WAL refuses them; /status stays "ok" (liveness).
+func TestReadyFollowsWALRefusals(t *testing.T) {
+	g := startGateway(t, "config.json", func(c *config.Config) {
+		delete(c.Records, "connectivity")
+		c.StatusPort = freePort(t)
+		c.WAL.Partitions = 1
+		c.WAL.SegmentSizeBytes = 64 << 10
+		c.WAL.PreallocateBytes = -1 // the default (1 MiB) exceeds these small segments
+		c.WAL.DiskBudgetBytes = 128 << 10
+		c.Gateway.WALRetryDelay = config.Duration(300 * time.Millisecond)
+	})
+	ready := func() (int, string) {
+		resp, err := http.Get("http://" + g.cfg.StatusAddr() + "/ready")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(body)
+	}
+	code, body := ready()
+	require.Equal(t, http.StatusOK, code, body)
+
+	ws := g.dial(t, "client")
+	refused := false
+	for j := 0; j < 40 && !refused; j++ {
+		require.NoError(t, ws.WriteMessage(websocket.BinaryMessage, vFrame(t, txid(0, j), 8<<10)))
+		require.NoError(t, ws.SetReadDeadline(time.Now().Add(3*time.Second)))
+		_, _, err := ws.ReadMessage()
+		if isTimeout(err) {
+			refused = true
+			break
+		}
+		require.NoError(t, err)
+		code, body = ready()
+		require.Equal(t, http.StatusOK, code, "record %d was acked: %s", j, body)
+	}
+	require.True(t, refused, "the budget was reached")
+	code, body = ready()
+	require.Equal(t, http.StatusServiceUnavailable, code)
+	require.Contains(t, body, "disk budget")
+	require.Equal(t, "ok", httpGet(t, http.DefaultClient, "http://"+g.cfg.StatusAddr()+"/status"))
 }

@@ -23,6 +23,8 @@ func (a *App) openWAL() error {
 		SegmentSize:     w.SegmentSizeBytes,
 		MaxBatchBytes:   w.MaxBatchBytes,
 		MaxBatchRecords: w.MaxBatchRecords,
+		SyncDepth:       w.SyncDepth,
+		Preallocate:     w.PreallocateBytes,
 		NoSync:          w.NoSync,
 		DiskBudgetBytes: w.DiskBudgetBytes,
 		Consumers:       a.cfg.WALConsumers(),
@@ -53,6 +55,7 @@ func (a *App) startServer() error {
 	}
 	a.srv = server.New(serverConfig(a.cfg), server.Deps{
 		TLS: tlsCfg, Resolver: resolver, Processor: proc, WAL: session.WAL(a.wal), Metrics: gm, Logger: a.log,
+		Health: a.ready,
 	})
 	ln, err := net.Listen("tcp", a.cfg.Addr())
 	if err != nil {

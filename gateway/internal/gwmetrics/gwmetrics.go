@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -23,19 +24,31 @@ const OtherTopic = "other"
 
 // Metrics are the gateway's instruments. The zero value is not usable; a
 // nil *Metrics is (every method is a no-op).
+//
+// The per-record counts (received bytes, acks by topic) are atomic counters
+// that the SDK reads at collection time (observable counters), so a record
+// costs an atomic add rather than an SDK measurement.
 type Metrics struct {
 	connections   metric.Int64UpDownCounter
 	closed        metric.Int64Counter
 	online        metric.Int64UpDownCounter
-	received      metric.Int64Counter
-	acks          metric.Int64Counter
+	received      metric.Int64ObservableCounter
+	acks          metric.Int64ObservableCounter
 	errorFrames   metric.Int64Counter
 	appendLatency metric.Float64Histogram
 	appendFailed  metric.Int64Counter
 	refused       metric.Int64Counter
 	certReloads   metric.Int64Counter
-	topics        map[string]metric.MeasurementOption
-	other         metric.MeasurementOption
+
+	receivedBytes atomic.Int64
+	topics        map[string]*topicAcks // configured topics; read-only after New
+	other         topicAcks
+}
+
+// topicAcks counts the acks of one topic label.
+type topicAcks struct {
+	n   atomic.Int64
+	opt metric.ObserveOption
 }
 
 // New creates the instruments on mp (nil = no-op) for the configured topics.
@@ -43,28 +56,45 @@ func New(mp metric.MeterProvider, topics []string) (*Metrics, error) {
 	if mp == nil {
 		mp = noop.NewMeterProvider()
 	}
-	m := &Metrics{topics: make(map[string]metric.MeasurementOption, len(topics))}
+	m := &Metrics{topics: make(map[string]*topicAcks, len(topics))}
 	for _, t := range topics {
-		m.topics[t] = metric.WithAttributeSet(attribute.NewSet(attribute.String("topic", t)))
+		m.topics[t] = &topicAcks{opt: metric.WithAttributeSet(attribute.NewSet(attribute.String("topic", t)))}
 	}
-	m.other = metric.WithAttributeSet(attribute.NewSet(attribute.String("topic", OtherTopic)))
+	m.other.opt = metric.WithAttributeSet(attribute.NewSet(attribute.String("topic", OtherTopic)))
 	if err := m.create(mp.Meter(meterName)); err != nil {
 		return nil, fmt.Errorf("gateway metrics: %w", err)
 	}
 	return m, nil
 }
 
+// observe reports the atomic counters; series whose count is zero are
+// left out, as a synchronous counter never touched has none.
+func (m *Metrics) observe(_ context.Context, o metric.Observer) error {
+	if v := m.receivedBytes.Load(); v != 0 {
+		o.ObserveInt64(m.received, v)
+	}
+	for _, t := range m.topics {
+		if v := t.n.Load(); v != 0 {
+			o.ObserveInt64(m.acks, v, t.opt)
+		}
+	}
+	if v := m.other.n.Load(); v != 0 {
+		o.ObserveInt64(m.acks, v, m.other.opt)
+	}
+	return nil
+}
+
 func (m *Metrics) create(meter metric.Meter) error {
-	var errs [10]error
+	var errs [11]error
 	m.connections, errs[0] = meter.Int64UpDownCounter("fleetrelay_gateway_connections",
 		metric.WithDescription("Open vehicle websocket connections."), metric.WithUnit("{connection}"))
 	m.closed, errs[1] = meter.Int64Counter("fleetrelay_gateway_connections_closed",
 		metric.WithDescription("Closed vehicle connections, by close reason."), metric.WithUnit("{connection}"))
 	m.online, errs[2] = meter.Int64UpDownCounter("fleetrelay_gateway_online_vehicles",
 		metric.WithDescription("Vehicles with at least one open connection."), metric.WithUnit("{vehicle}"))
-	m.received, errs[3] = meter.Int64Counter("fleetrelay_gateway_received",
+	m.received, errs[3] = meter.Int64ObservableCounter("fleetrelay_gateway_received",
 		metric.WithDescription("Bytes of binary frames received from vehicles."), metric.WithUnit("By"))
-	m.acks, errs[4] = meter.Int64Counter("fleetrelay_gateway_acks",
+	m.acks, errs[4] = meter.Int64ObservableCounter("fleetrelay_gateway_acks",
 		metric.WithDescription("Ack frames sent, by topic (configured topics, else other)."), metric.WithUnit("{frame}"))
 	m.errorFrames, errs[5] = meter.Int64Counter("fleetrelay_gateway_error_frames",
 		metric.WithDescription("Error frames sent, by ingest reason."), metric.WithUnit("{frame}"))
@@ -77,6 +107,9 @@ func (m *Metrics) create(meter metric.Meter) error {
 		metric.WithDescription("Connections refused before the upgrade, by reason."), metric.WithUnit("{connection}"))
 	m.certReloads, errs[9] = meter.Int64Counter("fleetrelay_gateway_cert_reloads",
 		metric.WithDescription("Server certificate reloads, by result (ok, error)."), metric.WithUnit("{reload}"))
+	if errs[4] == nil && errs[3] == nil {
+		_, errs[10] = meter.RegisterCallback(m.observe, m.received, m.acks)
+	}
 	return errors.Join(errs[:]...)
 }
 
@@ -109,22 +142,20 @@ func (m *Metrics) OnlineDelta(d int64) {
 // Received counts received frame bytes.
 func (m *Metrics) Received(n int) {
 	if m != nil {
-		m.received.Add(context.Background(), int64(n))
+		m.receivedBytes.Add(int64(n))
 	}
 }
 
 // Ack counts an ack frame for topic.
 func (m *Metrics) Ack(topic []byte) {
-	if m != nil {
-		m.acks.Add(context.Background(), 1, m.topicOpt(topic))
+	if m == nil {
+		return
 	}
-}
-
-func (m *Metrics) topicOpt(topic []byte) metric.MeasurementOption {
-	if opt, ok := m.topics[string(topic)]; ok {
-		return opt
+	if t, ok := m.topics[string(topic)]; ok {
+		t.n.Add(1)
+		return
 	}
-	return m.other
+	m.other.n.Add(1)
 }
 
 // ErrorFrame counts an error frame sent for an ingest reason.

@@ -23,7 +23,7 @@ type Processor struct {
 	maxFrame int
 	limiter  *ratelimit.Limiter
 	log      *slog.Logger
-	metrics  processorMetrics
+	metrics  *processorMetrics
 }
 
 // NewProcessor validates cfg and returns a Processor.

@@ -5,7 +5,10 @@
 // It also lets the server reach every session for the shutdown drain.
 package registry
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // Conn is a registered connection; the registry only needs to stop it.
 type Conn interface {
@@ -17,13 +20,13 @@ type Conn interface {
 // Registry counts connections per VIN. It is safe for concurrent use.
 type Registry struct {
 	mu    sync.Mutex
-	byVIN map[string]map[Conn]struct{}
+	byVIN map[string][]Conn // a VIN's open connections; one or two as a rule
 	conns int
 }
 
 // New returns an empty registry.
 func New() *Registry {
-	return &Registry{byVIN: make(map[string]map[Conn]struct{})}
+	return &Registry{byVIN: make(map[string][]Conn)}
 }
 
 // Add registers c for vin and reports whether vin just came online (c is
@@ -31,16 +34,13 @@ func New() *Registry {
 func (r *Registry) Add(vin string, c Conn) (cameOnline bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	set, ok := r.byVIN[vin]
-	if !ok {
-		set = make(map[Conn]struct{}, 1)
-		r.byVIN[vin] = set
+	list, ok := r.byVIN[vin]
+	if slices.Contains(list, c) {
+		return false
 	}
-	if _, dup := set[c]; !dup {
-		set[c] = struct{}{}
-		r.conns++
-	}
-	return len(set) == 1 && !ok
+	r.byVIN[vin] = append(list, c)
+	r.conns++
+	return !ok
 }
 
 // Remove unregisters c and reports whether vin just went offline (c was
@@ -48,20 +48,18 @@ func (r *Registry) Add(vin string, c Conn) (cameOnline bool) {
 func (r *Registry) Remove(vin string, c Conn) (wentOffline bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	set, ok := r.byVIN[vin]
-	if !ok {
+	list := r.byVIN[vin]
+	i := slices.Index(list, c)
+	if i < 0 {
 		return false
 	}
-	if _, present := set[c]; !present {
-		return false
-	}
-	delete(set, c)
 	r.conns--
-	if len(set) > 0 {
-		return false
+	if len(list) == 1 {
+		delete(r.byVIN, vin)
+		return true
 	}
-	delete(r.byVIN, vin)
-	return true
+	r.byVIN[vin] = slices.Delete(list, i, i+1)
+	return false
 }
 
 // Sockets returns the number of open connections of vin.
@@ -89,10 +87,8 @@ func (r *Registry) Len() int {
 func (r *Registry) DrainAll() {
 	r.mu.Lock()
 	all := make([]Conn, 0, r.conns)
-	for _, set := range r.byVIN {
-		for c := range set {
-			all = append(all, c)
-		}
+	for _, list := range r.byVIN {
+		all = append(all, list...)
 	}
 	r.mu.Unlock()
 	for _, c := range all {

@@ -49,6 +49,8 @@ type Deps struct {
 	WAL       session.Appender
 	Metrics   *gwmetrics.Metrics
 	Logger    *slog.Logger
+	// Health, if not nil, learns the outcome of every WAL append.
+	Health session.Health
 }
 
 // Server serves vehicles.
@@ -76,7 +78,9 @@ func New(cfg Config, deps Deps) *Server {
 		CheckOrigin: func(*http.Request) bool { return true },
 		// A small read buffer of its own instead of net/http's 4 KiB one:
 		// frames are a few hundred bytes and idle connections are many.
-		ReadBufferSize:  1024,
+		// A larger frame's payload is read past the buffer, straight into
+		// the message.
+		ReadBufferSize:  512,
 		WriteBufferSize: 4096,
 		// Pooled write buffers: an idle connection holds none.
 		WriteBufferPool: &sync.Pool{},

@@ -39,7 +39,7 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		s.active.Add(-1)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	ws, err := session.Upgrade(&s.upgrader, w, r)
 	if err != nil {
 		// The upgrader already answered (400 Bad Request, as the reference).
 		s.log.Debug("websocket_promotion_error", slog.String("vin", id.VIN), slog.Any("error", err))
@@ -53,12 +53,13 @@ func (s *Server) serveWebsocket(w http.ResponseWriter, r *http.Request) {
 		ConnectionID:        connectionID(r.Header.Get("X-TXID")),
 	}
 	sess := session.New(ws, conn, s.cfg.Session, session.Settings{
-		Processor: s.deps.Processor, WAL: s.deps.WAL, Metrics: s.deps.Metrics, Logger: s.log,
+		Processor: s.deps.Processor, WAL: s.deps.WAL, Metrics: s.deps.Metrics, Logger: s.log, Health: s.deps.Health,
 	})
 	s.logConnected(conn, r)
+	s.open(sess)
 	go func() {
 		defer s.endSession()
-		s.run(sess)
+		s.serve(sess)
 	}()
 }
 
@@ -101,8 +102,12 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, reason string, s
 	http.Error(w, http.StatusText(status), status)
 }
 
-// run registers the session, emits connectivity, serves it and cleans up.
-func (s *Server) run(sess *session.Session) {
+// open registers the session and emits its CONNECTED record. It runs on
+// the handler's goroutine, whose stack the handshake already grew, so that
+// the session's own goroutine starts small and, while the vehicle sends
+// nothing, stays small (a goroutine blocked in a read cannot shrink its
+// stack below four times what the blocked call chain uses).
+func (s *Server) open(sess *session.Session) {
 	conn := sess.Conn()
 	s.deps.Metrics.ConnOpened()
 	if s.reg.Add(conn.VIN, sess) {
@@ -113,6 +118,11 @@ func (s *Server) run(sess *session.Session) {
 		sess.Drain()
 	}
 	s.connectivity(conn, vehiclepb.ConnectivityEvent_CONNECTED)
+}
+
+// serve runs an opened session until it ends and cleans up.
+func (s *Server) serve(sess *session.Session) {
+	conn := sess.Conn()
 	reason := sess.Run()
 	s.connectivity(conn, vehiclepb.ConnectivityEvent_DISCONNECTED)
 	if s.reg.Remove(conn.VIN, sess) {
@@ -132,10 +142,22 @@ func (s *Server) connectivity(conn *ingest.Conn, status vehiclepb.ConnectivityEv
 	data, err := proto.Marshal(rec)
 	if err == nil {
 		_, err = s.deps.WAL.Append(s.ctx(), []byte(conn.VIN), data)
+		s.appendOutcome(err)
 	}
 	if err != nil {
 		s.log.Error("connectivity_record_not_stored", slog.String("vin", conn.VIN),
 			slog.String("status", status.String()), slog.Any("error", err))
+	}
+}
+
+// appendOutcome tells Health how an append of the server's own ended.
+func (s *Server) appendOutcome(err error) {
+	switch {
+	case s.deps.Health == nil:
+	case err == nil:
+		s.deps.Health.Accepted()
+	default:
+		s.deps.Health.Refused(err, time.Now())
 	}
 }
 

@@ -45,7 +45,7 @@ func (s *Session) readFailure(err error) CloseReason {
 	}
 	reason := classify(err)
 	if reason == ReasonReadFailed {
-		s.log.Debug("socket_read_error", slog.Any("error", err))
+		s.logAttrs(slog.LevelDebug, "socket_read_error", slog.Any("error", err))
 	}
 	return reason
 }
@@ -68,6 +68,10 @@ func (s *Session) waitPause() bool {
 // handle decides one frame and queues its answer (blocking when
 // max_in_flight answers are already waiting).
 func (s *Session) handle(frame []byte, now time.Time) {
+	if s.queue == nil {
+		// Made on demand: a connection that never sends holds no queue.
+		s.queue = make(chan *pending, s.cfg.MaxInFlight)
+	}
 	s.stats.frames.Add(1)
 	s.stats.bytes.Add(int64(len(frame)))
 	s.set.Metrics.Received(len(frame))
@@ -91,7 +95,7 @@ func (s *Session) handle(frame []byte, now time.Time) {
 func (s *Session) startAppend(p *pending) bool {
 	data, err := marshalRecord(&p.res)
 	if err != nil {
-		s.log.Error("record_encode_failed", slog.String("topic", p.res.Record.GetTopic()), slog.Any("error", err))
+		s.logAttrs(slog.LevelError, "record_encode_failed", slog.String("topic", p.res.Record.GetTopic()), slog.Any("error", err))
 		return false
 	}
 	p.append, p.err = s.set.WAL.Enqueue([]byte(s.conn.VIN), data)

@@ -48,7 +48,20 @@ func (w walAppender) Enqueue(key, data []byte) (Waiter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return q, nil
+	return walWaiter{q}, nil
+}
+
+// walWaiter adds Ready to a *wal.Pending.
+type walWaiter struct{ *wal.Pending }
+
+// Ready reports whether the record's commit is over (Wait returns at once).
+func (w walWaiter) Ready() bool {
+	select {
+	case <-w.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 // Processor decides frames; *ingest.Processor implements it.
@@ -64,12 +77,22 @@ type Config struct {
 	WALRetryDelay time.Duration
 }
 
-// Settings are a session's collaborators.
+// Health learns the outcome of every append; *readiness.Tracker
+// implements it.
+type Health interface {
+	// Accepted reports a durable append.
+	Accepted()
+	// Refused reports an append the WAL refused with err.
+	Refused(err error, now time.Time)
+}
+
+// Settings are a session's collaborators. Health may be nil.
 type Settings struct {
 	Processor Processor
 	WAL       Appender
 	Metrics   *gwmetrics.Metrics
 	Logger    *slog.Logger
+	Health    Health
 }
 
 // Session is one vehicle connection.
@@ -78,8 +101,8 @@ type Session struct {
 	conn  ingest.Conn
 	cfg   Config
 	set   Settings
-	log   *slog.Logger
-	queue chan *pending
+	queue chan *pending // made by the reader at the first frame
+	batch *batchConn    // nil unless the websocket came from Upgrade
 
 	writing     atomic.Bool    // a writer goroutine is draining queue
 	writer      sync.WaitGroup // the writer goroutines
@@ -88,12 +111,13 @@ type Session struct {
 	pinger      *time.Timer
 	pingStopped bool
 
-	drainOnce sync.Once
-	deadline  sync.Mutex // orders draining against read-deadline updates
-	draining  atomic.Bool
-	pausedTo  atomic.Int64 // unix ns until which the reader must not read
-	reason    CloseReason  // written by the reader before Run waits for the writer
-	stats     stats
+	drainOnce    sync.Once
+	deadline     sync.Mutex // orders draining against read-deadline updates; guards readDeadline
+	readDeadline time.Time  // the idle deadline last set by extendDeadline
+	draining     atomic.Bool
+	pausedTo     atomic.Int64 // unix ns until which the reader must not read
+	reason       CloseReason  // written by the reader before Run waits for the writer
+	stats        stats
 }
 
 // pending is one frame's answer waiting its turn in the FIFO.
@@ -107,8 +131,21 @@ type pending struct {
 // New wraps an upgraded connection. ws must not have been read yet.
 func New(ws *websocket.Conn, conn ingest.Conn, cfg Config, set Settings) *Session {
 	ws.SetReadLimit(ReadLimit)
-	log := set.Logger.With(slog.String("vin", conn.VIN), slog.String("connection_id", conn.ConnectionID))
-	return &Session{ws: ws, conn: conn, cfg: cfg, set: set, log: log, queue: make(chan *pending, cfg.MaxInFlight)}
+	bc, _ := ws.NetConn().(*batchConn)
+	return &Session{ws: ws, conn: conn, cfg: cfg, set: set, batch: bc}
+}
+
+// logAttrs logs msg with the connection's VIN and id. The attributes are
+// added per line rather than held in a derived logger: sessions log rarely,
+// and an idle connection then keeps no preformatted logger of its own.
+func (s *Session) logAttrs(level slog.Level, msg string, attrs ...slog.Attr) {
+	ctx := context.Background()
+	if !s.set.Logger.Enabled(ctx, level) {
+		return
+	}
+	all := make([]slog.Attr, 0, len(attrs)+2)
+	all = append(all, slog.String("vin", s.conn.VIN), slog.String("connection_id", s.conn.ConnectionID))
+	s.set.Logger.LogAttrs(ctx, level, msg, append(all, attrs...)...)
 }
 
 // Conn returns the connection's ingest identity.
@@ -138,6 +175,15 @@ func (s *Session) Drain() {
 	})
 }
 
+// deadlineStep returns how far the idle deadline must move before it is
+// set again: a busy connection renews it at most once per step rather than
+// once per frame, and an idle one is closed between IdleTimeout-step and
+// IdleTimeout after its last frame or pong. The step is a sixteenth of the
+// idle timeout, at most a second.
+func (s *Session) deadlineStep() time.Duration {
+	return min(s.cfg.IdleTimeout/16, time.Second)
+}
+
 // extendDeadline renews the idle deadline unless the session is draining.
 func (s *Session) extendDeadline() error {
 	s.deadline.Lock()
@@ -145,7 +191,12 @@ func (s *Session) extendDeadline() error {
 	if s.draining.Load() {
 		return nil
 	}
-	return s.ws.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+	d := time.Now().Add(s.cfg.IdleTimeout)
+	if d.Sub(s.readDeadline) < s.deadlineStep() {
+		return nil
+	}
+	s.readDeadline = d
+	return s.ws.SetReadDeadline(d)
 }
 
 // finish closes the socket: with a 1001 close frame when draining, abruptly
@@ -160,7 +211,7 @@ func (s *Session) finish() {
 		s.closeFrame(websocket.CloseGoingAway, "idle timeout")
 	}
 	_ = s.ws.Close()
-	s.log.Info("socket_disconnected", slog.String("reason", string(s.reason)),
+	s.logAttrs(slog.LevelInfo, "socket_disconnected", slog.String("reason", string(s.reason)),
 		slog.Int64("records", s.stats.frames.Load()), slog.Int64("bytes", s.stats.bytes.Load()),
 		slog.Int64("acks", s.stats.acks.Load()))
 }

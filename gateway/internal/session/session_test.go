@@ -96,6 +96,17 @@ func (g gatedWait) Wait(ctx context.Context) (wal.Position, error) {
 	}
 }
 
+// Ready reports whether the test released the txid (Wait returns at once),
+// so the session may write its ack in one batch with the previous ones.
+func (g gatedWait) Ready() bool {
+	select {
+	case <-g.w.closed:
+		return true
+	default:
+		return len(g.w.gate(g.txid)) > 0
+	}
+}
+
 func (w *gatedWAL) release(txid string, err error) { w.gate(txid) <- err }
 
 // serve runs one session behind an httptest server and returns the
@@ -106,7 +117,7 @@ func serve(t *testing.T, w *gatedWAL, cfg session.Config) (*websocket.Conn, <-ch
 	up := websocket.Upgrader{}
 	var wg sync.WaitGroup
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(rw, r, nil)
+		ws, err := session.Upgrade(&up, rw, r)
 		if err != nil {
 			return
 		}
@@ -207,4 +218,28 @@ func TestDrainAnswersInFlightThenGoesAway(t *testing.T) {
 	require.Equal(t, answer{"r1", true}, got)
 	_, err = read(t, ws, 5*time.Second)
 	require.True(t, websocket.IsCloseError(err, websocket.CloseGoingAway), "got %v", err)
+}
+
+// TestAckDoesNotWaitForLaterRecord: answers are written in batches, but a
+// batch leaves before the writer waits for a record that is not durable.
+func TestAckDoesNotWaitForLaterRecord(t *testing.T) {
+	w := newGatedWAL()
+	ws, _ := serve(t, w, config())
+	send(t, ws, "r1", "err2", "r3", "r4")
+	for range 3 {
+		<-w.arrived
+	}
+	w.release("r1", nil)
+	for _, want := range []answer{{"r1", true}, {"err2", false}} {
+		got, err := read(t, ws, 5*time.Second)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	w.release("r4", nil)
+	w.release("r3", nil)
+	for _, want := range []answer{{"r3", true}, {"r4", true}} {
+		got, err := read(t, ws, 5*time.Second)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
 }

@@ -44,26 +44,70 @@ func (s *Session) write() {
 	}
 }
 
+// maxBatch bounds the answers written in one batch.
+const maxBatch = 64
+
+// drainQueue answers what is queued. Answers that are ready one after
+// another are written in one batch (see batchConn); the batch goes out
+// before the writer would wait for an append, so no answer waits for a
+// later record, and when the queue is empty.
 func (s *Session) drainQueue(enc *envelope.Encoder) {
+	var batch [maxBatch]*pending
+	n, held := 0, false
 	for {
+		var p *pending
 		select {
-		case p := <-s.queue:
-			s.answer(enc, p)
+		case p = <-s.queue:
 		default:
+			s.sendBatch(batch[:n], held)
 			return
+		}
+		if n == maxBatch || (n > 0 && !appendDone(p)) {
+			s.sendBatch(batch[:n], held)
+			n, held = 0, false
+		}
+		if !s.prepare(p) {
+			continue
+		}
+		if !held && s.batch != nil {
+			s.batch.hold()
+			held = true
+		}
+		if s.writeAnswer(enc, p) {
+			batch[n] = p
+			n++
 		}
 	}
 }
 
-// answer waits for p's append (if any) and sends its frame, unless an
-// earlier write failed (then it only waits, so nothing is left running).
-func (s *Session) answer(enc *envelope.Encoder, p *pending) {
+// appendDone reports whether p needs no wait: it has no append, or its
+// append is known to be over. A false answer only ends a batch early.
+func appendDone(p *pending) bool {
+	if p.append == nil {
+		return true
+	}
+	r, ok := p.append.(readyWaiter)
+	return ok && r.Ready()
+}
+
+// readyWaiter is a Waiter that can tell without blocking that Wait would
+// return at once.
+type readyWaiter interface {
+	Ready() bool
+}
+
+// prepare waits for p's append (if any) and reports whether p gets an
+// answer: not when the WAL refused its record, nor after a failed write
+// (then it only waits, so nothing is left running).
+func (s *Session) prepare(p *pending) bool {
 	if (p.append != nil || p.err != nil) && !s.awaitAppend(p) {
-		return
+		return false
 	}
-	if s.broken.Load() {
-		return
-	}
+	return !s.broken.Load()
+}
+
+// writeAnswer writes p's answer frame (held back while the batch is open).
+func (s *Session) writeAnswer(enc *envelope.Encoder, p *pending) bool {
 	var frame []byte
 	if p.res.Action == ingest.ActionError {
 		frame = enc.Error(p.res.TxID, envelope.ErrorText)
@@ -71,13 +115,34 @@ func (s *Session) answer(enc *envelope.Encoder, p *pending) {
 		frame = enc.Ack(p.res.TxID, p.res.Topic)
 	}
 	if err := s.send(frame); err != nil {
-		s.log.Debug("socket_write_error", slog.Any("error", err))
-		s.broken.Store(true)
-		// Stop reading too: a vehicle we cannot answer will resend anyway.
-		_ = s.ws.SetReadDeadline(time.Now())
-		return
+		s.writeFailed(err)
+		return false
 	}
-	s.countAnswer(p)
+	return true
+}
+
+// sendBatch writes the held-back answers (when held) and counts them once
+// they left.
+func (s *Session) sendBatch(batch []*pending, held bool) {
+	if held {
+		if err := s.batch.release(); err != nil {
+			if !s.broken.Load() {
+				s.writeFailed(err)
+			}
+			return
+		}
+	}
+	for _, p := range batch {
+		s.countAnswer(p)
+	}
+}
+
+// writeFailed stops answering: a vehicle we cannot answer will resend, so
+// reading stops too.
+func (s *Session) writeFailed(err error) {
+	s.logAttrs(slog.LevelDebug, "socket_write_error", slog.Any("error", err))
+	s.broken.Store(true)
+	_ = s.ws.SetReadDeadline(time.Now())
 }
 
 func (s *Session) countAnswer(p *pending) {
@@ -100,6 +165,9 @@ func (s *Session) awaitAppend(p *pending) bool {
 		s.appendFailed(p, err)
 		return false
 	}
+	if s.set.Health != nil {
+		s.set.Health.Accepted()
+	}
 	s.set.Metrics.Appended(time.Since(p.received))
 	return true
 }
@@ -109,9 +177,13 @@ func (s *Session) awaitAppend(p *pending) bool {
 func (s *Session) appendFailed(p *pending, err error) {
 	reason := appendFailReason(err)
 	s.set.Metrics.AppendFailed(reason)
-	until := time.Now().Add(s.cfg.WALRetryDelay)
+	now := time.Now()
+	if s.set.Health != nil {
+		s.set.Health.Refused(err, now)
+	}
+	until := now.Add(s.cfg.WALRetryDelay)
 	if time.Unix(0, s.pausedTo.Swap(until.UnixNano())).Before(time.Now()) {
-		s.log.Warn("wal_append_failed_not_acked", slog.String("reason", reason),
+		s.logAttrs(slog.LevelWarn, "wal_append_failed_not_acked", slog.String("reason", reason),
 			slog.String("topic", p.res.Record.GetTopic()), slog.Duration("pause", s.cfg.WALRetryDelay),
 			slog.Any("error", err))
 	}
