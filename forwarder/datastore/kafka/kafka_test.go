@@ -98,6 +98,7 @@ func TestKafkaConfigMap(t *testing.T) {
 			require.Equal(t, true, cm["enable.idempotence"])
 			require.Equal(t, "all", cm["acks"])
 			require.Equal(t, true, cm["go.delivery.reports"])
+			require.Equal(t, "none", cm["go.delivery.report.fields"])
 		}, ""},
 		{"override_acks_and_numbers", config.KafkaConfig{"bootstrap.servers": "b", "acks": "1", "linger.ms": float64(20), "x": 0.5}, func(t *testing.T, cm map[string]any) {
 			require.Equal(t, "1", cm["acks"])
@@ -106,6 +107,7 @@ func TestKafkaConfigMap(t *testing.T) {
 		}, ""},
 		{"delivery_reports_off", config.KafkaConfig{"bootstrap.servers": "b", "go.delivery.reports": false}, nil, "kafka.go.delivery.reports"},
 		{"no_servers", config.KafkaConfig{}, nil, "kafka.bootstrap.servers"},
+		{"report_fields", config.KafkaConfig{"bootstrap.servers": "b", "go.delivery.report.fields": "all"}, nil, "kafka.go.delivery.report.fields"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

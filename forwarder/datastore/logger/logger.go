@@ -15,7 +15,10 @@
 // `metadata` is exactly the reference's, without fleetrelay's record_id.
 //
 // Lines go to standard output, or are appended to `logger.file`, which is
-// flushed and fsynced before Write returns.
+// flushed and fsynced before Write returns. Each line reaches the file in a
+// single write, so several forwarder processes can append to one file; a
+// line torn by a killed process is ended with a newline when the file is
+// next opened (readers skip such a fragment: its record is written again).
 package logger
 
 import (
@@ -65,9 +68,13 @@ func New(cfg *config.LoggerConfig, set datastore.Settings) (*Sink, error) {
 	s := &Sink{render: renderer{verbose: cfg.Verbose}, set: set, metrics: m, now: time.Now}
 	var w io.Writer = os.Stdout
 	if cfg.File != "" {
-		f, err := os.OpenFile(cfg.File, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		f, err := os.OpenFile(cfg.File, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o640)
 		if err != nil {
 			return nil, fmt.Errorf("logger: open %s: %w", cfg.File, err)
+		}
+		if err := endTornLine(f); err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("logger: %s: %w", cfg.File, err)
 		}
 		s.file, w = f, f
 	}
@@ -113,8 +120,43 @@ func (s *Sink) writeLine(rec datastore.Record) error {
 		return datastore.Permanent(err)
 	}
 	s.metrics.Sent(context.Background(), 1, len(line))
+	// Whole lines per write(2): other forwarder processes may append to the
+	// same file, and O_APPEND keeps one write together, not a line that the
+	// buffer would split over two writes.
+	if s.out.Buffered() > 0 && s.out.Available() < len(line) {
+		if err := s.out.Flush(); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+	}
 	_, err = s.out.Write(line)
 	return err
+}
+
+// endTornLine appends a newline when the file's last line is incomplete: a
+// process killed in the middle of a write leaves part of a line, whose
+// record was not confirmed and will be written again. Without the newline
+// the next line would be glued to that fragment and lost to a line-by-line
+// reader; with it the fragment stays a line of its own (not valid JSON) and
+// every complete line stays intact.
+func endTornLine(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat: %w", err)
+	}
+	if fi.Size() == 0 {
+		return nil
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, fi.Size()-1); err != nil {
+		return fmt.Errorf("read the last byte: %w", err)
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	if _, err := f.Write([]byte{'\n'}); err != nil {
+		return fmt.Errorf("end the torn last line: %w", err)
+	}
+	return nil
 }
 
 // line returns the JSON line for rec, newline included.

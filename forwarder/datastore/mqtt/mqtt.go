@@ -17,8 +17,9 @@
 //
 // A Write fails as a whole when the connection is not open within
 // publish_timeout_ms, and a record fails when one of its publishes fails or
-// makes no progress within publish_timeout_ms; the client reconnects on its
-// own (every connect_retry_interval_ms) and the pipeline retries.
+// makes no progress within publish_timeout_ms; the sink reconnects (every
+// connect_retry_interval_ms, with a new client, so a message is never sent
+// again except by the pipeline, in order) and the pipeline retries.
 package mqtt
 
 import (
@@ -44,12 +45,13 @@ const Name = "mqtt"
 
 // Sink publishes records to an MQTT broker.
 type Sink struct {
-	client  paho.Client
 	cfg     *config.MQTTConfig
 	set     datastore.Settings
 	metrics *sinkmetrics.Metrics
+	opts    *paho.ClientOptions
 
 	mu     sync.Mutex
+	client paho.Client // replaced by reconnect
 	closed bool
 }
 
@@ -66,16 +68,47 @@ func New(cfg *config.MQTTConfig, set datastore.Settings) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := clientOptions(cfg, set)
-	if err != nil {
+	s := &Sink{cfg: cfg, set: set, metrics: m}
+	if s.opts, err = clientOptions(cfg, set, s.reconnect); err != nil {
 		return nil, err
 	}
-	s := &Sink{client: paho.NewClient(opts), cfg: cfg, set: set, metrics: m}
+	s.client = paho.NewClient(s.opts)
 	s.client.Connect()
 	return s, nil
 }
 
-func clientOptions(cfg *config.MQTTConfig, set datastore.Settings) (*paho.ClientOptions, error) {
+// current returns the client of the current connection.
+func (s *Sink) current() paho.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.client
+}
+
+// reconnect replaces the client whose connection was lost by a new one.
+//
+// The client's own automatic reconnection is off, and a lost client is
+// never connected again, because a reconnected client sends messages that
+// were queued or stored before the loss, including publishes that already
+// failed and that the pipeline retries itself with the later records of
+// their vehicle: such a message would arrive after those, out of order. A
+// new client has nothing queued: what a connection did not confirm is only
+// ever sent again by the pipeline, in order.
+//
+// It waits connect_retry_interval_ms first, as a reconnecting client does:
+// a broker that closes connections at once (another client took over the
+// client id) must not be hammered.
+func (s *Sink) reconnect(lost paho.Client) {
+	time.Sleep(ms(s.cfg.ConnectRetryIntervalMs))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.client != lost {
+		return
+	}
+	s.client = paho.NewClient(s.opts)
+	s.client.Connect() // retries every connect_retry_interval_ms until connected
+}
+
+func clientOptions(cfg *config.MQTTConfig, set datastore.Settings, onLost func(paho.Client)) (*paho.ClientOptions, error) {
 	broker := cfg.Broker
 	if !strings.Contains(broker, "://") {
 		broker = "tcp://" + broker
@@ -86,14 +119,17 @@ func clientOptions(cfg *config.MQTTConfig, set datastore.Settings) (*paho.Client
 		SetUsername(cfg.Username).
 		SetPassword(cfg.Password).
 		SetConnectRetry(true).
-		SetAutoReconnect(true).
+		SetAutoReconnect(false). // see Sink.reconnect
+		SetCleanSession(true).
 		SetConnectRetryInterval(ms(cfg.ConnectRetryIntervalMs)).
 		SetMaxReconnectInterval(ms(cfg.ConnectRetryIntervalMs)).
 		SetConnectTimeout(ms(cfg.ConnectTimeoutMs)).
+		SetWriteTimeout(ms(cfg.PublishTimeoutMs)). // a Publish on a dying connection gives up
 		SetKeepAlive(time.Duration(cfg.KeepAliveSeconds) * time.Second).
 		SetOrderMatters(false).
-		SetConnectionLostHandler(func(_ paho.Client, err error) {
+		SetConnectionLostHandler(func(c paho.Client, err error) {
 			set.Logger.Warn("mqtt connection lost", "broker", cfg.Broker, "error", err)
+			onLost(c)
 		}).
 		SetOnConnectHandler(func(paho.Client) { set.Logger.Info("mqtt connected", "broker", cfg.Broker) })
 	if cfg.TLS != nil {

@@ -23,13 +23,16 @@ func (s *Sink) Write(ctx context.Context, batch []datastore.Record) error {
 	if s.isClosed() {
 		return datastore.ErrClosed
 	}
-	if err := s.connected(ctx); err != nil {
+	// One client for the whole batch: if its connection is lost, the rest
+	// of the batch fails instead of going out on the next connection.
+	client, err := s.connected(ctx)
+	if err != nil {
 		s.metrics.Failed(ctx, len(batch))
 		return err
 	}
 	records := make([]sent, len(batch))
 	for i, rec := range batch {
-		records[i] = s.publish(ctx, rec)
+		records[i] = s.publish(ctx, client, rec)
 	}
 	if err := s.await(ctx, records); err != nil {
 		return err
@@ -45,7 +48,7 @@ func (s *Sink) Write(ctx context.Context, batch []datastore.Record) error {
 	return partial.Err()
 }
 
-func (s *Sink) publish(ctx context.Context, rec datastore.Record) sent {
+func (s *Sink) publish(ctx context.Context, client paho.Client, rec datastore.Record) sent {
 	w := rec.WAL
 	msg, err := record.Unmarshal(w.GetTopic(), w.GetPayload())
 	if err != nil {
@@ -57,7 +60,7 @@ func (s *Sink) publish(ctx context.Context, rec datastore.Record) sent {
 	}
 	out := sent{tokens: make([]paho.Token, len(pubs))}
 	for j, p := range pubs {
-		out.tokens[j] = s.client.Publish(p.topic, s.cfg.QoS, s.cfg.Retained, p.payload)
+		out.tokens[j] = client.Publish(p.topic, s.cfg.QoS, s.cfg.Retained, p.payload)
 		s.metrics.Sent(ctx, 1, len(p.payload))
 	}
 	return out
@@ -110,18 +113,21 @@ func wait(ctx context.Context, tok paho.Token, timeout time.Duration, stalled bo
 
 // connected waits up to publish_timeout_ms for the connection to be open,
 // so that a Write during an outage fails quickly instead of queueing
-// messages in the client.
-func (s *Sink) connected(ctx context.Context) error {
+// messages in the client, and returns the connection's client.
+func (s *Sink) connected(ctx context.Context) (paho.Client, error) {
 	deadline := time.Now().Add(ms(s.cfg.PublishTimeoutMs))
-	for !s.client.IsConnectionOpen() {
+	for {
+		client := s.current()
+		if client.IsConnectionOpen() {
+			return client, nil
+		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("mqtt: not connected to %s", s.cfg.Broker)
+			return nil, fmt.Errorf("mqtt: not connected to %s", s.cfg.Broker)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("mqtt: not connected to %s: %w", s.cfg.Broker, ctx.Err())
+			return nil, fmt.Errorf("mqtt: not connected to %s: %w", s.cfg.Broker, ctx.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	return nil
 }

@@ -33,11 +33,17 @@ type Deliverer struct {
 // rejected it permanently, and returns the rejected ones as dead letters.
 // It fails only when ctx ends.
 func (d *Deliverer) Deliver(ctx context.Context, recs []datastore.Record) ([]DeadLetter, error) {
+	start := time.Now()
+	return d.complete(ctx, recs, start, d.Sink.Write(ctx, recs))
+}
+
+// complete goes on from a first attempt at recs that started at start and
+// returned err: it retries what err says was not accepted until nothing is
+// left, like Deliver.
+func (d *Deliverer) complete(ctx context.Context, recs []datastore.Record, start time.Time, err error) ([]DeadLetter, error) {
 	bo := d.newBackoff()
 	var dead []DeadLetter
-	for len(recs) > 0 {
-		start := time.Now()
-		err := d.Sink.Write(ctx, recs)
+	for {
 		if err != nil && ctx.Err() != nil {
 			return nil, fmt.Errorf("write batch: %w", err)
 		}
@@ -46,13 +52,14 @@ func (d *Deliverer) Deliver(ctx context.Context, recs []datastore.Record) ([]Dea
 		dead = append(dead, letters(o.dead, err)...)
 		recs = o.retry
 		if len(recs) == 0 {
-			break
+			return dead, nil
 		}
 		if err := sleep(ctx, o.wait(bo)); err != nil {
 			return nil, err
 		}
+		start = time.Now()
+		err = d.Sink.Write(ctx, recs)
 	}
-	return dead, nil
 }
 
 func (d *Deliverer) newBackoff() *backoff.ExponentialBackOff {

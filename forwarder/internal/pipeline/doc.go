@@ -26,7 +26,14 @@
 //
 // Writes of one (sink, partition) are sequential: a batch is written only
 // after the previous one is settled, so records reach the sink in WAL order,
-// which per VIN is the order the gateway accepted them. When a datastore
+// which per VIN is the order the gateway accepted them. The exception is a
+// sink that implements Submitter and says it Pipelines (Kafka with an
+// idempotent producer): its datastore keeps the order in which records are
+// handed over, so up to Prefetch batches are handed over before the first
+// is confirmed, and they are settled in order. If one of them is not
+// confirmed whole, the later ones may already hold later records of its
+// VINs: the pipeline waits for all of them, retries the failed batch as
+// below, then sends every later batch in flight again, whole and in order. When a datastore
 // accepts part of a batch (datastore.PartialError), the pipeline retries the
 // failed records together with every later record of the same VIN in that
 // batch, including ones already accepted. Those are delivered twice, but the
@@ -43,6 +50,6 @@
 // returns it. Nothing after the damaged entry is skipped silently.
 //
 // When Run's context is cancelled, the pipeline stops reading, finishes the
-// batch it is writing (bounded by Config.ShutdownTimeout), commits, and
+// batches it is writing (bounded by Config.ShutdownTimeout), commits, and
 // returns nil. Batches read ahead but not started are left for the next run.
 package pipeline

@@ -2,13 +2,16 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/fleetrelay/fleetrelay/forwarder/datastore"
 	"github.com/fleetrelay/fleetrelay/forwarder/internal/pipeline"
+	"github.com/fleetrelay/fleetrelay/forwarder/internal/sinktest"
 	"github.com/fleetrelay/fleetrelay/protos/walpb"
 )
 
@@ -135,4 +138,117 @@ func (d *memDeadLetters) all() []pipeline.DeadLetter {
 func rec(vin, topic string, seq int) *walpb.Record {
 	return &walpb.Record{Vin: vin, Topic: topic, Txid: []byte(fmt.Sprintf("%s-%d", vin, seq)),
 		ReceivedAtMs: time.Now().UnixMilli(), Payload: []byte{byte(seq)}}
+}
+
+// orderedSink is a fake pipeline.Submitter that models a datastore keeping
+// submission order (Kafka with an idempotent producer): Submit decides the
+// outcome of the batch with the script and lands the accepted records at
+// once, in submission order; the confirmation arrives delay later. So a
+// later batch can land while an earlier one is still unconfirmed, and the
+// earlier one can then fail.
+type orderedSink struct {
+	script sinktest.Script
+	delay  time.Duration
+
+	mu          sync.Mutex
+	calls       int
+	accepted    []datastore.Record
+	confirmed   []datastore.Record
+	inFlight    int
+	maxInFlight int
+}
+
+func newOrderedSink(script sinktest.Script, delay time.Duration) *orderedSink {
+	return &orderedSink{script: script, delay: delay}
+}
+
+func (s *orderedSink) Name() string                { return "kafka" }
+func (s *orderedSink) Pipelines() bool             { return true }
+func (s *orderedSink) Close(context.Context) error { return nil }
+
+func (s *orderedSink) Write(ctx context.Context, batch []datastore.Record) error {
+	return s.Submit(ctx, batch)(ctx)
+}
+
+func (s *orderedSink) Submit(_ context.Context, batch []datastore.Record) func(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	var err error
+	if s.script != nil {
+		err = s.script(s.calls, batch)
+	}
+	landed := acceptedBy(batch, err)
+	s.accepted = append(s.accepted, landed...)
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	return func(ctx context.Context) error {
+		defer func() {
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+		}()
+		t := time.NewTimer(s.delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return fmt.Errorf("confirm: %w", ctx.Err())
+		}
+		s.mu.Lock()
+		s.confirmed = append(s.confirmed, landed...)
+		s.mu.Unlock()
+		return err
+	}
+}
+
+// acceptedBy returns the records of batch that err says were accepted.
+func acceptedBy(batch []datastore.Record, err error) []datastore.Record {
+	var pe *datastore.PartialError
+	switch {
+	case err == nil:
+		return batch
+	case errors.As(err, &pe):
+		failed := map[int]bool{}
+		for _, i := range pe.Failed {
+			failed[i] = true
+		}
+		var out []datastore.Record
+		for i, r := range batch {
+			if !failed[i] {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// Accepted returns the records in the order they landed.
+func (s *orderedSink) Accepted() []datastore.Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]datastore.Record(nil), s.accepted...)
+}
+
+// Confirmed returns the records whose acceptance was confirmed to the
+// pipeline.
+func (s *orderedSink) Confirmed() []datastore.Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]datastore.Record(nil), s.confirmed...)
+}
+
+func (s *orderedSink) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+// MaxInFlight returns the most batches submitted and not yet confirmed at
+// one time.
+func (s *orderedSink) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
 }

@@ -76,7 +76,7 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 		metric.WithUnit("s"), metric.WithDescription("Duration of one Sink.Write."))
 	x.latency, errs[7] = m.Float64Histogram("fleetrelay_forwarder_delivery_latency_seconds",
 		metric.WithUnit("s"), metric.WithDescription("From the gateway's receive time to the datastore's confirmation."),
-		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600))
+		metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600))
 	errs[8] = x.registerLag(m)
 	return x, errors.Join(errs[:]...)
 }
@@ -176,6 +176,14 @@ func (x *Metrics) failed(ctx context.Context, sink string, o outcome) {
 	}
 	if len(o.dead) > 0 {
 		x.failedRecs.Add(ctx, int64(len(o.dead)), withReason(reasonPermanent))
+	}
+}
+
+// resent counts records sent again, whatever their earlier answer, because
+// an earlier batch failed while they were in flight.
+func (x *Metrics) resent(ctx context.Context, sink string, n int) {
+	if x != nil {
+		x.retriedRecs.Add(ctx, int64(n), metric.WithAttributes(attribute.String("sink", sink), attribute.String("reason", reasonTransient)))
 	}
 }
 

@@ -63,6 +63,8 @@ type Config struct {
 	BatchMaxRecords int
 	BatchMaxBytes   int
 	BatchLinger     time.Duration
+	// Prefetch is how many batches are read ahead of the writer, and how
+	// many batches a Submitter sink may have in flight.
 	Prefetch        int
 	Retry           config.RetryConfig
 	ShutdownTimeout time.Duration

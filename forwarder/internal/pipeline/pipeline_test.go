@@ -25,7 +25,7 @@ type harness struct {
 	log  *memLog
 	cur  *memCursor
 	dl   *memDeadLetters
-	sink *sinktest.Sink
+	sink recordingSink
 	p    *pipeline.Pipeline
 	// skipped holds the indexes the sink must not receive (unrouted topics).
 	skipped map[uint64]bool
@@ -41,7 +41,16 @@ func testConfig() pipeline.Config {
 	}
 }
 
-func newHarness(t *testing.T, sink *sinktest.Sink, cfg pipeline.Config) *harness {
+// recordingSink is a fake sink that records what the datastore took.
+type recordingSink interface {
+	datastore.Sink
+	// Accepted returns the records the datastore took, in the order it
+	// took them, duplicates included.
+	Accepted() []datastore.Record
+	Calls() int
+}
+
+func newHarness(t *testing.T, sink recordingSink, cfg pipeline.Config) *harness {
 	t.Helper()
 	h := &harness{t: t, log: newMemLog(), cur: &memCursor{}, dl: &memDeadLetters{}, sink: sink, skipped: map[uint64]bool{}}
 	h.cur.check = h.checkCommit
@@ -52,10 +61,15 @@ func newHarness(t *testing.T, sink *sinktest.Sink, cfg pipeline.Config) *harness
 }
 
 // checkCommit vetoes a commit that covers an entry neither accepted by the
-// sink, skipped, nor dead-lettered.
+// sink (and, for a pipelined sink, confirmed to the pipeline), skipped, nor
+// dead-lettered.
 func (h *harness) checkCommit(index uint64) error {
 	settled := map[uint64]bool{}
-	for _, r := range h.sink.Accepted() {
+	accepted := h.sink.Accepted()
+	if o, ok := h.sink.(*orderedSink); ok {
+		accepted = o.Confirmed()
+	}
+	for _, r := range accepted {
 		settled[r.Index] = true
 	}
 	for _, d := range h.dl.all() {

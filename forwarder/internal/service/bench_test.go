@@ -10,10 +10,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore"
 	"github.com/fleetrelay/fleetrelay/forwarder/internal/deadletter"
 	"github.com/fleetrelay/fleetrelay/forwarder/internal/pipeline"
+	"github.com/fleetrelay/fleetrelay/protos/vehiclepb"
 	"github.com/fleetrelay/fleetrelay/protos/walpb"
 	"github.com/fleetrelay/fleetrelay/shared/config"
 	"github.com/fleetrelay/fleetrelay/wal"
@@ -33,7 +35,7 @@ func backlog(b *testing.B, n, partitions int) (string, int64) {
 	dir := b.TempDir()
 	l, err := wal.Open(dir, wal.Options{Partitions: partitions, NoSync: true})
 	require.NoError(b, err)
-	payload := make([]byte, 180) // a typical V record with a dozen fields
+	payload := typicalPayload(b)
 	var total int64
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -55,6 +57,38 @@ func backlog(b *testing.B, n, partitions int) (string, int64) {
 	wg.Wait()
 	require.NoError(b, l.Close())
 	return dir, total
+}
+
+// typicalPayload is a V record payload with a dozen fields of the usual
+// kinds (about 200 bytes), which every sink can render.
+func typicalPayload(b *testing.B) []byte {
+	d := func(k vehiclepb.Field, v *vehiclepb.Value) *vehiclepb.Datum {
+		return &vehiclepb.Datum{Key: k, Value: v}
+	}
+	dbl := func(f float64) *vehiclepb.Value {
+		return &vehiclepb.Value{Value: &vehiclepb.Value_DoubleValue{DoubleValue: f}}
+	}
+	p := &vehiclepb.Payload{
+		Vin: "5YJ3E1EA000000001", CreatedAt: timestamppb.New(time.Unix(1700000000, 0)),
+		Data: []*vehiclepb.Datum{
+			d(vehiclepb.Field_VehicleSpeed, dbl(63.5)),
+			d(vehiclepb.Field_Odometer, dbl(12345.6)),
+			d(vehiclepb.Field_Soc, dbl(78.25)),
+			d(vehiclepb.Field_BatteryLevel, dbl(77.9)),
+			d(vehiclepb.Field_EstBatteryRange, dbl(241.3)),
+			d(vehiclepb.Field_RatedRange, dbl(250.1)),
+			d(vehiclepb.Field_PackVoltage, dbl(398.2)),
+			d(vehiclepb.Field_PackCurrent, dbl(-12.4)),
+			d(vehiclepb.Field_InsideTemp, dbl(21.5)),
+			d(vehiclepb.Field_OutsideTemp, dbl(14)),
+			d(vehiclepb.Field_Gear, &vehiclepb.Value{Value: &vehiclepb.Value_ShiftStateValue{ShiftStateValue: vehiclepb.ShiftState_ShiftStateD}}),
+			d(vehiclepb.Field_Location, &vehiclepb.Value{Value: &vehiclepb.Value_LocationValue{
+				LocationValue: &vehiclepb.LocationValue{Latitude: 37.4219, Longitude: -122.0841}}}),
+		},
+	}
+	data, err := proto.Marshal(p)
+	require.NoError(b, err)
+	return data
 }
 
 type memCursor struct {
