@@ -29,7 +29,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 export CGO_ENABLED=1
 mkdir -p bin
 # Up to date binaries (a no-op after `make build`).
-go build -o bin/ ./gateway/cmd/gateway ./forwarder/cmd/forwarder ./test/cmd/ackserver ./test/cmd/vehiclesim \
+go build -o bin/ ./gateway/cmd/gateway ./forwarder/cmd/forwarder ./test/cmd/ackserver ./test/cmd/vehiclesim ./test/cmd/kfakesrv \
   ./shared/cmd/devpki ./test/cmd/benchreport
 
 args=()

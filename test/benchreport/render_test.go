@@ -84,7 +84,7 @@ func TestRender(t *testing.T) {
 		"(**failed**: exit status 1)",
 		"| Kafka (kfake), batch=500 | 250,000 | – | 1 |",
 		"**80,000 records/s**",
-		"| 1,000 | 2.50 | 10.00 | 20,000 | 7.5 | 12.0 | 30.0 |",
+		"| logger | 1,000 | 1 | 1,000 | 2.50 | 10.00 | 20,000 | **7.5** | 12.0 | **30.0** |", // a report from before E2ERuns
 		"| 1 | 11,000 | 2.75 | 11.00 | 0.50 | 1.00 | 22,000 |",
 		"![ack latency and throughput against offered load](bench/load-curve.svg)",
 		"| unpaced (window 8) | 9,000 |",
@@ -138,4 +138,55 @@ func TestRenderCodec(t *testing.T) {
 	out := b.String()
 	require.Contains(t, out, "## 7. Protocol codec and ingest")
 	require.Contains(t, out, "[`bench/codec.txt`](bench/codec.txt)")
+}
+
+func TestRenderDrainAndE2ERuns(t *testing.T) {
+	sum := func(name string, rate, perCPU float64) gobench.Summary {
+		return gobench.Summary{Name: name, Runs: 3, Median: map[string]float64{"records/s": rate, "records/cpu-s": perCPU}}
+	}
+	d := &Delivery{
+		Benches: Benches{
+			{Command: "cd forwarder && go test -bench BenchmarkDrain", RawFile: "forwarder-drain.txt", Summaries: []gobench.Summary{
+				sum("BenchmarkDrain/kafka/records=1000000/partitions=1", 123456, 60000),
+				sum("BenchmarkDrain/kafka/records=1000000/partitions=4", 98765, 50000),
+				sum("BenchmarkDrain/mqtt/records=20000/partitions=1", 1700, 3000),
+			}},
+			{Command: "cd forwarder && go test -bench Write", RawFile: "forwarder-sinks.txt", Summaries: []gobench.Summary{
+				sum("BenchmarkKafkaWrite/batch=500/writers=1", 61000, 43000),
+				sum("BenchmarkKafkaWrite/batch=500/writers=4", 172000, 109000),
+			}},
+		},
+		E2ERuns: []*E2E{
+			{Sink: "kafka", Window: 8, Vehicles: 50, RatePerVehicle: 100, Measure: 20 * time.Second, AckedPerSec: 4990, AckP50: 2, AckP99: 9,
+				Delivered: 99800, P50: 8.5, P90: 20, P99: 45.25, Buckets: "0.005, 0.01"},
+			{Sink: "logger", Window: 8, Vehicles: 50, RatePerVehicle: 40, Measure: 20 * time.Second, AckedPerSec: 1999, Delivered: 40000, P50: 6},
+		},
+	}
+	var b strings.Builder
+	renderDelivery(&b, d)
+	out := b.String()
+	for _, want := range []string{
+		"[`bench/forwarder-drain.txt`](bench/forwarder-drain.txt)",
+		"| Kafka (kfake, in process) | 1,000,000 | 1 | **123,456** | 60,000 | 172,000 (batch=500, writers=4) | 3 |",
+		"| Kafka (kfake, in process) | 1,000,000 | 4 | **98,765** | 50,000 | 172,000 (batch=500, writers=4) | 3 |",
+		"| MQTT (mosquitto, QoS 1) | 20,000 | 1 | **1,700** | 3,000 | – | 3 |",
+		"Kafka from a 1,000,000-record backlog in one WAL partition: 123,456 records/s; target ≥ 100,000: met.",
+		"| Kafka (kfake), batch=500, writers=4 | 172,000 | 109,000 | 3 |",
+		"| kafka | 5,000 | 8 | 4,990 | 2.00 | 9.00 | 99,800 | **8.5** | 20.0 | **45.2** |",
+		"| logger | 2,000 | 8 | 1,999 |",
+		"buckets (0.005, 0.01 s)",
+	} {
+		require.Contains(t, out, want)
+	}
+	require.NotContains(t, out, "| WAL backlog → forwarder → datastore", "drain rows only in their own table")
+
+	only := &Delivery{E2ERuns: d.E2ERuns}
+	b.Reset()
+	renderDelivery(&b, only)
+	require.NotContains(t, b.String(), "| benchmark |", "no empty benchmark table")
+
+	d.Benches[0].Summaries[0] = sum("BenchmarkDrain/kafka/records=1000000/partitions=1", 45000, 40000)
+	b.Reset()
+	renderDelivery(&b, d)
+	require.Contains(t, b.String(), "45,000 records/s; target ≥ 100,000: **not met**.")
 }

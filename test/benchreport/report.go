@@ -150,7 +150,10 @@ func (bs Benches) Find(name string) (gobench.Summary, bool) {
 type Delivery struct {
 	Benches Benches
 	Replay  *Replay
-	E2E     *E2E
+	// E2E is the single end-to-end run of reports written before E2ERuns.
+	E2E *E2E `json:",omitempty"`
+	// E2ERuns are the end-to-end runs, one per sink and offered rate.
+	E2ERuns []*E2E
 }
 
 // Replay is `forwarder replay` of a WAL to the logger sink.
@@ -162,8 +165,14 @@ type Replay struct {
 }
 
 // E2E is vehicle-to-datastore latency at a steady offered rate: the
-// gateway and a forwarder with the logger sink writing a file.
+// gateway and a forwarder with one sink.
 type E2E struct {
+	// Sink is the forwarder's sink ("kafka" into kfakesrv, "logger" into a
+	// file); empty in older reports, where it was the logger.
+	Sink string
+	// Window is the simulator's records in flight per vehicle (0 in older
+	// reports, where it was 1).
+	Window         int
 	Vehicles       int
 	RatePerVehicle float64
 	Measure        time.Duration

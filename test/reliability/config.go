@@ -53,7 +53,8 @@ type Config struct {
 	Rate             float64
 	// Sinks are the datastores every topic goes to ("kafka", "mqtt", "logger").
 	Sinks []string
-	// Faults are injected in this order, cycling, one every FaultEvery.
+	// Faults are injected in this order, cycling, one every FaultEvery;
+	// the run lasts past Duration until each has been injected once.
 	Faults     []string
 	FaultEvery time.Duration
 	// WALBudgetBytes is wal.disk_budget_bytes when the disk-budget fault

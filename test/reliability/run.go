@@ -139,7 +139,9 @@ func msOf(d time.Duration) int64 {
 }
 
 // faultPhase injects the faults on schedule until the configured duration
-// has passed, then stops the vehicles (they drain their outstanding acks).
+// has passed and every configured fault has had its turn at least once (a
+// slow recovery must not crowd the last faults out of a short run), then
+// stops the vehicles (they drain their outstanding acks).
 func (s *system) faultPhase(ctx context.Context, tl *timeline, started time.Time) ([]injected, error) {
 	end := started.Add(s.cfg.Duration)
 	var faults []injected
@@ -149,7 +151,7 @@ func (s *system) faultPhase(ctx context.Context, tl *timeline, started time.Time
 		if died := s.checkAlive(); len(died) > 0 {
 			return faults, errors.New("a process died; faults stopped")
 		}
-		if time.Now().After(end) {
+		if time.Now().After(end) && i >= len(s.cfg.Faults) {
 			break
 		}
 		if len(s.cfg.Faults) == 0 || time.Now().Before(next) {

@@ -57,6 +57,15 @@ func TestCheckSink(t *testing.T) {
 		require.Len(t, res.LostSample, 2)
 		require.Equal(t, 1, res.Unmapped)
 	})
+	t.Run("acked record deleted by retention before the index read it", func(t *testing.T) {
+		gone := Key{"VIN1", "t0", "V"}
+		withGone := map[Key]bool{gone: true, a: true, b: true, c: true, other: true}
+		res := checkSink("logger", withGone, []delivery{d(gone), d(a), d(b), d(c), d(other)}, index)
+		require.Zero(t, res.Lost, "delivered, so not lost")
+		require.Equal(t, 1, res.Unmapped)
+		res = checkSink("logger", withGone, []delivery{d(a), d(b), d(c), d(other)}, index)
+		require.Equal(t, 1, res.Lost, "not delivered anywhere: lost")
+	})
 	t.Run("record_id naming another record", func(t *testing.T) {
 		res := checkSink("kafka", acked, []delivery{{Key: a, Pos: Pos{0, 2}, HasPos: true}}, index)
 		require.Equal(t, 1, res.Mismatched)

@@ -28,7 +28,7 @@ type bench struct {
 
 func newBench(ctx context.Context, o options, log io.Writer) (*bench, error) {
 	b := &bench{ctx: ctx, o: o, log: log, raw: filepath.Join(o.docs, "bench"), pkis: map[int]string{}, binary: map[string]string{}}
-	for _, name := range []string{"gateway", "forwarder", "ackserver", "vehiclesim", "devpki"} {
+	for _, name := range []string{"gateway", "forwarder", "ackserver", "vehiclesim", "devpki", "kfakesrv"} {
 		p := filepath.Join(o.bin, name)
 		if _, err := os.Stat(p); err != nil {
 			return nil, fmt.Errorf("%s: %w (run make build)", name, err)

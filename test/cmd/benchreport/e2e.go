@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,35 +20,92 @@ import (
 // deliveryLatency is the forwarder's end-to-end latency histogram.
 const deliveryLatency = "fleetrelay_forwarder_delivery_latency_seconds"
 
-// e2e runs the gateway and a forwarder with the logger sink at a steady
-// offered rate and reads the forwarder's delivery latency; then it replays
-// the WAL to the same sink.
+// e2eRun is one end-to-end run: the forwarder's sink and the offered
+// records/s per vehicle.
+type e2eRun struct {
+	sink string
+	rate float64
+}
+
+// e2eRuns are the end-to-end runs: 5,000 and 2,000 records/s from 50
+// vehicles, into Kafka and into the logger. The quick run keeps 5,000.
+var e2eRuns = []e2eRun{{"kafka", 100}, {"logger", 100}, {"kafka", 40}, {"logger", 40}}
+
+// e2eWindow lets pacing, not the ack round trip, set the offered load.
+const e2eWindow = 8
+
+// e2e runs the gateway and a forwarder with one sink at a steady offered
+// rate and reads the forwarder's delivery latency, for each e2eRun; then it
+// replays the WAL of the last logger run to the logger.
 func (b *bench) e2e() error {
-	e := &benchreport.E2E{Vehicles: ingestVehicles, RatePerVehicle: 40, Measure: 20 * time.Second}
-	warmup := 3 * time.Second
+	measure, warmup, runs := 20*time.Second, 3*time.Second, e2eRuns
 	if b.o.quick {
-		e.Measure, warmup = 8*time.Second, time.Second
+		measure, warmup, runs = 8*time.Second, time.Second, e2eRuns[:2]
 	}
-	pki, err := b.pki(e.Vehicles)
+	pki, err := b.pki(ingestVehicles)
 	if err != nil {
 		return err
 	}
-	gw, err := b.startGateway("e2e", pki, 0)
+	kafkaAddr, kfake, err := b.startKfake()
 	if err != nil {
 		return err
+	}
+	defer func() { _ = kfake.stop(stopGrace) }()
+	raw, err := b.rawFile("e2e.txt")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = raw.Close() }()
+	replayConfig := ""
+	for _, r := range runs {
+		e := &benchreport.E2E{Sink: r.sink, Window: e2eWindow, Vehicles: ingestVehicles, RatePerVehicle: r.rate, Measure: measure}
+		config, err := b.e2eOnce(raw, e, pki, kafkaAddr, warmup)
+		if err != nil {
+			return fmt.Errorf("%s at %.0f records/s: %w", r.sink, float64(e.Vehicles)*r.rate, err)
+		}
+		b.delivery().E2ERuns = append(b.delivery().E2ERuns, e)
+		if r.sink == "logger" {
+			replayConfig = config
+		}
+	}
+	if replayConfig == "" {
+		return nil
+	}
+	return b.replay(replayConfig)
+}
+
+// startKfake runs kfakesrv (kfake in its own process) with the V topic in
+// six partitions; other topics are created on first use.
+func (b *bench) startKfake() (string, *proc, error) {
+	ports, err := freePorts(1)
+	if err != nil {
+		return "", nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	p, err := start(b.work, "kfakesrv", b.binary["kfakesrv"], "-port", fmt.Sprint(ports[0]),
+		"-topics", "tesla_telemetry_V", "-partitions", "6")
+	if err != nil {
+		return "", nil, err
+	}
+	if err := p.waitPort(addr, startTimeout); err != nil {
+		return "", nil, errors.Join(err, p.stop(stopGrace))
+	}
+	return addr, p, nil
+}
+
+// e2eOnce runs a gateway and a forwarder with e.Sink on a fresh WAL and
+// drives them; it returns the forwarder's config file.
+func (b *bench) e2eOnce(raw io.Writer, e *benchreport.E2E, pki, kafkaAddr string, warmup time.Duration) (string, error) {
+	gw, err := b.startGatewayWith("e2e-"+e.Sink, pki, gatewayConfig{sink: e.Sink, kafka: kafkaAddr})
+	if err != nil {
+		return "", err
 	}
 	fw, fwConfig, err := b.startForwarder(gw)
 	if err != nil {
-		return errors.Join(err, gw.stop(stopGrace))
+		return "", errors.Join(err, gw.stop(stopGrace))
 	}
-	err = b.e2eRun(e, gw, fw, pki, warmup)
-	err = errors.Join(err, fw.stop(stopGrace), gw.stop(stopGrace))
-	if err != nil {
-		return err
-	}
-	b.rep.Delivery = b.delivery()
-	b.rep.Delivery.E2E = e
-	return b.replay(fwConfig)
+	err = b.e2eRun(raw, e, gw, fw, pki, warmup)
+	return fwConfig, errors.Join(err, fw.stop(stopGrace), gw.stop(stopGrace))
 }
 
 // delivery returns the report's delivery section, creating it.
@@ -86,15 +145,10 @@ func (b *bench) startForwarder(gw *server) (*server, string, error) {
 	return &server{proc: p, metricsPort: c.metricsPort, config: path, cfg: c}, path, nil
 }
 
-func (b *bench) e2eRun(e *benchreport.E2E, gw, fw *server, pki string, warmup time.Duration) error {
-	raw, err := b.rawFile("e2e.txt")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = raw.Close() }()
-	l := load{vehicles: e.Vehicles, window: 1, rate: e.RatePerVehicle, warmup: warmup, measure: e.Measure}
-	fmt.Fprintf(raw, "# %s load average %s\n# simulator: vehiclesim %s\n", time.Now().UTC().Format(time.RFC3339), loadAverage(),
-		strings.Join(l.args(gw.url, "PKI"), " "))
+func (b *bench) e2eRun(raw io.Writer, e *benchreport.E2E, gw, fw *server, pki string, warmup time.Duration) error {
+	l := load{vehicles: e.Vehicles, window: e.Window, rate: e.RatePerVehicle, warmup: warmup, measure: e.Measure}
+	fmt.Fprintf(raw, "# %s sink %s, offered %.0f records/s, load average %s\n# simulator: vehiclesim %s\n", time.Now().UTC().Format(time.RFC3339),
+		e.Sink, float64(e.Vehicles)*e.RatePerVehicle, loadAverage(), strings.Join(l.args(gw.url, "PKI"), " "))
 	sim, err := start(filepath.Dir(gw.log), "vehiclesim", b.binary["vehiclesim"], l.args(gw.url, pki)...)
 	if err != nil {
 		return err
@@ -142,7 +196,7 @@ func (b *bench) e2eRun(e *benchreport.E2E, gw, fw *server, pki string, warmup ti
 		}
 	}
 	fmt.Fprintf(raw, "# delivered=%d p50_ms=%.1f p90_ms=%.1f p99_ms=%.1f\n", e.Delivered, e.P50, e.P90, e.P99)
-	b.logf("e2e: %.0f acked/s, %d delivered, delivery p50 %.1f ms p99 %.1f ms", e.AckedPerSec, e.Delivered, e.P50, e.P99)
+	b.logf("e2e %s: %.0f acked/s, %d delivered, delivery p50 %.1f ms p99 %.1f ms", e.Sink, e.AckedPerSec, e.Delivered, e.P50, e.P99)
 	if e.Delivered == 0 || math.IsNaN(e.P50) {
 		return errors.New("the forwarder delivered nothing in the measured period")
 	}
@@ -159,7 +213,7 @@ func bucketBounds(ss prom.Samples, name string) string {
 			continue
 		}
 		seen[le] = true
-		if len(bounds) < 8 {
+		if v, err := strconv.ParseFloat(le, 64); err == nil && v <= 1 {
 			bounds = append(bounds, le)
 		}
 	}

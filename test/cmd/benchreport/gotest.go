@@ -83,21 +83,23 @@ func (b *bench) codecBenches() error {
 	return failures(codec, ingest)
 }
 
-// deliveryBenches runs the forwarder pipeline and sink benchmarks.
+// deliveryBenches runs the forwarder pipeline, backlog drain and sink
+// benchmarks.
 func (b *bench) deliveryBenches() error {
-	// Each backlog run first writes its 1,000,000 records; the quick run
-	// keeps one partition layout.
-	sinkTimes, backlogs := "10x", "BenchmarkBacklog"
+	// Each backlog run first writes its records into a new WAL; the quick
+	// run keeps one partition layout.
+	sinkTimes, backlogs, drains := "10x", "BenchmarkBacklog", "BenchmarkDrain"
 	if b.o.quick {
-		sinkTimes, backlogs = "5x", "BenchmarkBacklog/partitions=1$"
+		sinkTimes, backlogs, drains = "5x", "BenchmarkBacklog/partitions=1$", "BenchmarkDrain/.*/.*/partitions=1$"
 	}
 	backlog := b.goBench("forwarder", "forwarder-backlog.txt", backlogs, "1x", "./internal/service/")
+	drain := b.goBench("forwarder", "forwarder-drain.txt", drains, "1x", "./internal/service/")
 	sinks := b.goBench("forwarder", "forwarder-sinks.txt",
 		"BenchmarkKafkaWrite|BenchmarkPubSubWrite|BenchmarkMQTTWrite|BenchmarkKinesisWrite|BenchmarkLoggerWrite", sinkTimes,
 		"./datastore/kafka/", "./datastore/pubsub/", "./datastore/mqtt/", "./datastore/kinesis/", "./datastore/logger/")
 	d := b.delivery()
-	d.Benches = append(d.Benches, backlog, sinks)
-	return failures(backlog, sinks)
+	d.Benches = append(d.Benches, backlog, drain, sinks)
+	return failures(backlog, drain, sinks)
 }
 
 func failures(gs ...*benchreport.GoBench) error {

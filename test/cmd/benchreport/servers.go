@@ -37,6 +37,9 @@ type gatewayConfig struct {
 	pki, walDir, loggerFile string
 	port, metricsPort       int
 	maxConnections          int
+	// sink receives every topic: "logger" (the default) or "kafka" at the
+	// bootstrap address kafka.
+	sink, kafka string
 }
 
 func (c gatewayConfig) json() ([]byte, error) {
@@ -47,12 +50,19 @@ func (c gatewayConfig) json() ([]byte, error) {
 			"server_cert": filepath.Join(c.pki, "server.crt"), "server_key": filepath.Join(c.pki, "server.key"),
 			"ca_file": filepath.Join(c.pki, "ca.crt"),
 		},
-		"records": map[string][]string{"V": {"logger"}, "alerts": {"logger"}, "errors": {"logger"}, "connectivity": {"logger"}},
-		"logger":  map[string]any{"verbose": false, "file": c.loggerFile},
+		"logger": map[string]any{"verbose": false, "file": c.loggerFile},
 		"monitoring": map[string]any{
 			"prometheus_metrics_port": c.metricsPort, "prometheus_metrics_host": "127.0.0.1",
 		},
 		"wal": map[string]any{"dir": c.walDir, "partitions": 1, "segment_size_bytes": 16 << 20},
+	}
+	sink := c.sink
+	if sink == "" {
+		sink = "logger"
+	}
+	cfg["records"] = map[string][]string{"V": {sink}, "alerts": {sink}, "errors": {sink}, "connectivity": {sink}}
+	if c.kafka != "" {
+		cfg["kafka"] = map[string]any{"bootstrap.servers": c.kafka, "enable.metrics.push": false}
 	}
 	if c.maxConnections > 0 {
 		cfg["gateway"] = map[string]any{"max_connections": c.maxConnections}
@@ -66,6 +76,12 @@ func (c gatewayConfig) json() ([]byte, error) {
 
 // startGateway starts a gateway with a fresh WAL under a new directory.
 func (b *bench) startGateway(name, pki string, maxConns int) (*server, error) {
+	return b.startGatewayWith(name, pki, gatewayConfig{maxConnections: maxConns})
+}
+
+// startGatewayWith starts a gateway configured like c (its sink and
+// connection limit) with a fresh WAL under a new directory.
+func (b *bench) startGatewayWith(name, pki string, c gatewayConfig) (*server, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
@@ -74,8 +90,8 @@ func (b *bench) startGateway(name, pki string, maxConns int) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway directory: %w", err)
 	}
-	c := gatewayConfig{pki: pki, walDir: filepath.Join(dir, "wal"), loggerFile: filepath.Join(dir, "records.jsonl"),
-		port: ports[0], metricsPort: ports[1], maxConnections: maxConns}
+	c.pki, c.walDir, c.loggerFile = pki, filepath.Join(dir, "wal"), filepath.Join(dir, "records.jsonl")
+	c.port, c.metricsPort = ports[0], ports[1]
 	data, err := c.json()
 	if err != nil {
 		return nil, err
