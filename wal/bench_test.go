@@ -95,6 +95,7 @@ func benchAppend(b *testing.B, opts Options, callers int) {
 		})
 	}
 	b.SetBytes(benchRecordSize)
+	cpu0 := processCPU(b)
 	start := time.Now()
 	for b.Loop() {
 		tokens <- struct{}{}
@@ -102,12 +103,23 @@ func benchAppend(b *testing.B, opts Options, callers int) {
 	close(tokens)
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU(b) - cpu0
 	all := slices.Concat(lats...)
 	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/1000/float64(max(len(all), 1)), "cpu_us/record")
 	reportLatencies(b, all, "")
 	count, sum := histogramTotals(b, reader, "fleetrelay_wal_batch_records")
 	b.ReportMetric(float64(sum)/float64(max(count, 1)), "records/fsync")
 	b.ReportMetric(fsyncSeconds(b, reader)*1000/float64(max(count, 1)), "fsync_avg_ms")
+}
+
+// processCPU returns the user and system CPU time the process has used so
+// far. Per record, it tells code changes apart on a machine whose other
+// load makes wall-clock rates vary.
+func processCPU(b *testing.B) time.Duration {
+	var ru unix.Rusage
+	require.NoError(b, unix.Getrusage(unix.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func fsyncSeconds(b *testing.B, r sdkmetric.Reader) float64 {
