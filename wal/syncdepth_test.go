@@ -2,6 +2,7 @@ package wal
 
 import (
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,10 +21,11 @@ func TestFailedSyncFailsLaterBatches(t *testing.T) {
 	require.NoError(t, err)
 
 	p := l.parts[0]
-	// The first commit preallocated the tail, so the next ones write no
-	// zeros through the partition's handle: closing it fails their
-	// fdatasync alone.
-	require.NoError(t, p.tail.f.Close())
+	// Writes still succeed; every fdatasync of the tail fails from now on.
+	// (Set before the Appends below hand their records to the committer.)
+	p.mu.Lock()
+	p.tail.syncFault = syscall.EIO
+	p.mu.Unlock()
 	errs := make([]error, 64)
 	var wg sync.WaitGroup
 	for i := range errs {
