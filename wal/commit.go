@@ -6,29 +6,36 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// request is one Append waiting for its group commit.
-type request struct {
-	frame []byte // sealed by the committer
-	index uint64 // set by the committer before done is closed
-	err   error  // set by the committer before done is closed
-	done  chan struct{}
+// group is the records of one group commit. Enqueue adds records to the
+// partition's open group until it reaches the batch limits; the committer
+// takes the oldest group whole, so a group is one batch, and once taken it
+// never changes. Its callers all wait on one channel, closed once for the
+// batch rather than once per record.
+type group struct {
+	frames [][]byte // sealed by the committer
+	bytes  int      // of frames
+	first  uint64   // index of frames[0]; set by the committer before done is closed
+	err    error    // set by the committer before done is closed
+	done   chan struct{}
 }
 
-func newRequest(data []byte) *request {
-	return &request{frame: newFrame(data), done: make(chan struct{})}
+// fits reports whether a frame of n bytes may join g within the batch
+// limits. An empty group takes any frame.
+func (g *group) fits(n int, o *Options) bool {
+	return len(g.frames) == 0 || len(g.frames) < o.MaxBatchRecords && g.bytes+n <= o.MaxBatchBytes
 }
 
 // partition is one segment directory and the goroutines that commit to it.
-// Appends queue requests; the committer takes everything queued (up to the
-// batch limits), writes it with one pwrite(2) and starts its
-// fdatasync; the completer waits for the fdatasyncs in batch order,
-// publishes the durable watermark and wakes the callers. Whatever arrives
+// Appends add records to the open group; the committer takes the oldest
+// group, writes it with one pwrite(2) and starts its fdatasync; the
+// completer waits for the fdatasyncs in batch order, publishes the durable
+// watermark and wakes the callers (at SyncDepth 1 the committer does all of
+// this itself, with no hand-off between goroutines). Whatever arrives
 // while a batch is being written or synced forms the next batch, so there is
 // no idle wait, and up to Options.SyncDepth batches are synced at once: the
 // next batch does not wait for the previous one's fdatasync to return.
@@ -39,8 +46,10 @@ type partition struct {
 	used *atomic.Int64 // the Log's bytes on disk
 	sync *syncGroup    // the Log's fsync rounds
 
-	qmu   sync.Mutex // guards queue
-	queue []*request
+	qmu   sync.Mutex    // guards queue and open
+	queue []*group      // groups not yet taken, oldest first
+	open  *group        // the last of queue, which records may still join; nil if none
+	hint  int           // records in the last group taken, to size the next
 	wake  chan struct{} // capacity 1: "the queue is not empty"
 
 	// slots holds a token for every batch written and not yet completed,
@@ -56,14 +65,13 @@ type partition struct {
 	diskBytes int64      // bytes of all segments at open
 	failed    error      // set by a failed write; the partition accepts nothing more
 	synced    *syncedWriter
-	buf       []byte     // the batch's entries, encoded; reused
-	taken     []*request // committer-owned
+	buf       []byte // the batch's entries, encoded; reused
 }
 
 // inflight is a written batch on its way to the completer.
 type inflight struct {
-	reqs    []*request
-	size    int64 // bytes of reqs in a segment
+	g       *group
+	size    int64 // bytes of g's entries in a segment
 	start   time.Time
 	st      batchStat
 	rotated bool          // the batch started a new segment file
@@ -157,43 +165,68 @@ func countEntries(path string) (uint64, error) {
 	return n, nil
 }
 
-func (p *partition) enqueue(r *request) error {
+// enqueue adds frame to the open group, starting a new one when it is full,
+// and returns the group and the frame's position in it.
+func (p *partition) enqueue(frame []byte) (*group, int) {
 	p.qmu.Lock()
-	p.queue = append(p.queue, r)
+	g := p.open
+	if g == nil || !g.fits(len(frame), &p.opts) {
+		g = &group{frames: make([][]byte, 0, max(p.hint, 8)), done: make(chan struct{})}
+		p.queue = append(p.queue, g)
+		p.open = g
+	}
+	n := len(g.frames)
+	g.frames = append(g.frames, frame)
+	g.bytes += len(frame)
 	p.qmu.Unlock()
 	select {
 	case p.wake <- struct{}{}:
 	default:
 	}
-	return nil
+	return g, n
 }
 
 // run commits batches until stop is closed and the queue is empty: the
 // committer writes them and starts their fdatasyncs, the completer finishes
-// them in order.
+// them in order. At SyncDepth 1 there is nothing to overlap, and the
+// committer finishes each batch itself.
 func (p *partition) run(stop <-chan struct{}, m *metrics) {
+	if cap(p.slots) == 1 {
+		for g := p.take(stop); g != nil; g = p.take(stop) {
+			p.finish(p.commit(g), m)
+		}
+		return
+	}
 	written := make(chan *inflight, cap(p.slots))
 	var wg sync.WaitGroup
-	wg.Go(func() { p.complete(written, m) })
-	for p.take(stop) {
-		written <- p.commit()
+	wg.Go(func() {
+		for b := range written {
+			p.finish(b, m)
+		}
+	})
+	for g := p.take(stop); g != nil; g = p.take(stop) {
+		written <- p.commit(g)
 	}
 	close(written)
 	wg.Wait()
 }
 
-// take moves the next batch from the queue to p.taken. It returns false once
-// stop is closed and nothing is queued.
-func (p *partition) take(stop <-chan struct{}) bool {
+// take removes the oldest group from the queue; no record joins it any
+// more. It returns nil once stop is closed and nothing is queued.
+func (p *partition) take(stop <-chan struct{}) *group {
 	for {
 		p.qmu.Lock()
-		if n := p.batchLen(); n > 0 {
-			p.taken = append(p.taken[:0], p.queue[:n]...)
-			rest := copy(p.queue, p.queue[n:])
-			clear(p.queue[rest:])
+		if len(p.queue) > 0 {
+			g := p.queue[0]
+			rest := copy(p.queue, p.queue[1:])
+			p.queue[rest] = nil
 			p.queue = p.queue[:rest]
+			if g == p.open {
+				p.open = nil
+			}
+			p.hint = len(g.frames)
 			p.qmu.Unlock()
-			return true
+			return g
 		}
 		p.qmu.Unlock()
 		select {
@@ -203,33 +236,19 @@ func (p *partition) take(stop <-chan struct{}) bool {
 			empty := len(p.queue) == 0
 			p.qmu.Unlock()
 			if empty {
-				return false
+				return nil
 			}
 		}
 	}
 }
 
-// batchLen returns how many queued requests fit in one batch (at least one
-// when the queue is not empty).
-func (p *partition) batchLen() int {
-	bytes := 0
-	for i, r := range p.queue {
-		bytes += len(r.frame)
-		if i > 0 && (i >= p.opts.MaxBatchRecords || bytes > p.opts.MaxBatchBytes) {
-			return i
-		}
-	}
-	return len(p.queue)
-}
-
-// commit writes p.taken as one batch and starts its fdatasync. It waits
+// commit writes g as one batch and starts its fdatasync. It waits
 // first for a free slot, so at most SyncDepth batches are unsynced at any
 // moment (the torn window repair allows for), and, before a batch that
 // starts a new segment file, for every batch in flight, so the tail handle
 // the fdatasyncs use changes only while none runs.
-func (p *partition) commit() *inflight {
-	b := &inflight{reqs: slices.Clone(p.taken), size: p.size(p.taken), synced: make(chan struct{})}
-	clear(p.taken)
+func (p *partition) commit(g *group) *inflight {
+	b := &inflight{g: g, size: p.size(g.frames), synced: make(chan struct{})}
 	p.slots <- struct{}{}
 	p.mu.Lock()
 	if p.failed == nil && p.rotates(b.size) {
@@ -280,45 +299,41 @@ func (p *partition) syncBatch(b *inflight) {
 	b.st.commit = time.Since(b.start)
 }
 
-// complete finishes the batches in the order they were written: it waits
-// for each one's fdatasync, publishes the durable watermark, frees its slot
-// and wakes its callers. A batch that failed poisons the partition, and
-// every batch after it fails with the same error, whatever its own
-// fdatasync returned, so the watermark never passes a gap.
-func (p *partition) complete(written <-chan *inflight, m *metrics) {
-	for b := range written {
-		<-b.synced
-		p.mu.Lock()
-		switch {
-		case p.failed != nil:
-			b.err = p.failed
-		case b.err != nil:
-			b.err = p.fail("commit", b.err)
-		default:
-			p.last += uint64(len(b.reqs))
-			if err := p.synced.publish(p.last); err != nil {
-				b.err = p.fail("publish", err)
-			}
-		}
-		p.mu.Unlock()
-		<-p.slots
-		if b.err == nil {
-			// Before the callers wake, so that the counters include every
-			// record an Append has returned.
-			m.recordBatch(p.id, b.st.records, b.st.bytes, b.st.commit)
-		}
-		for _, r := range b.reqs {
-			r.err = b.err
-			close(r.done)
+// finish completes the batches in the order they were written: it waits
+// for b's fdatasync, publishes the durable watermark, frees b's slot and
+// wakes its callers. A batch that failed poisons the partition, and every
+// batch after it fails with the same error, whatever its own fdatasync
+// returned, so the watermark never passes a gap.
+func (p *partition) finish(b *inflight, m *metrics) {
+	<-b.synced
+	p.mu.Lock()
+	switch {
+	case p.failed != nil:
+		b.err = p.failed
+	case b.err != nil:
+		b.err = p.fail("commit", b.err)
+	default:
+		p.last += uint64(len(b.g.frames))
+		if err := p.synced.publish(p.last); err != nil {
+			b.err = p.fail("publish", err)
 		}
 	}
+	p.mu.Unlock()
+	<-p.slots
+	if b.err == nil {
+		// Before the callers wake, so that the counters include every
+		// record an Append has returned.
+		m.recordBatch(p.id, b.st.records, b.st.bytes, b.st.commit)
+	}
+	b.g.err = b.err
+	close(b.g.done)
 }
 
-// size returns the bytes reqs take in a segment.
-func (p *partition) size(reqs []*request) int64 {
+// size returns the bytes frames take in a segment.
+func (p *partition) size(frames [][]byte) int64 {
 	var size int64
-	for _, r := range reqs {
-		size += int64(uvarintLen(uint64(len(r.frame))) + len(r.frame))
+	for _, f := range frames {
+		size += int64(uvarintLen(uint64(len(f))) + len(f))
 	}
 	return size
 }
@@ -352,11 +367,12 @@ func (p *partition) write(b *inflight) error {
 	}
 	at := b.start.UnixNano()
 	buf := p.buf[:0]
-	for i, r := range b.reqs {
-		r.index = p.written + uint64(i) + 1
-		sealFrame(r.frame, r.index, at)
-		buf = binary.AppendUvarint(buf, uint64(len(r.frame)))
-		buf = append(buf, r.frame...)
+	b.g.first = p.written + 1
+	for i, f := range b.g.frames {
+		index := b.g.first + uint64(i)
+		sealFrame(f, index, at)
+		buf = binary.AppendUvarint(buf, uint64(len(f)))
+		buf = append(buf, f...)
 		if p.tailBytes+int64(len(buf)) < p.opts.SegmentSize {
 			continue
 		}
@@ -368,7 +384,7 @@ func (p *partition) write(b *inflight) error {
 		written += int64(len(buf))
 		p.tailBytes += int64(len(buf))
 		buf = buf[:0]
-		if err := p.rotate(r.index + 1); err != nil {
+		if err := p.rotate(index + 1); err != nil {
 			return p.fail("new segment", err)
 		}
 		rotated = true
@@ -388,10 +404,10 @@ func (p *partition) write(b *inflight) error {
 	if err := p.preallocate(); err != nil {
 		return p.fail("preallocate", err)
 	}
-	p.written += uint64(len(b.reqs))
+	p.written += uint64(len(b.g.frames))
 	p.used.Add(written + p.tail.excess(p.tailBytes) - zerosBefore)
 	b.rotated = rotated
-	b.st = batchStat{records: len(b.reqs), bytes: written}
+	b.st = batchStat{records: len(b.g.frames), bytes: written}
 	return nil
 }
 

@@ -137,7 +137,8 @@ func (l *Log) Append(ctx context.Context, key, data []byte) (Position, error) {
 // Pending is a record queued by Enqueue and not yet known to be durable.
 type Pending struct {
 	partition int
-	r         *request
+	g         *group // the record's group commit
+	n         int    // the record's position in g
 }
 
 // Enqueue queues data for the next group commit of key's partition and
@@ -155,39 +156,36 @@ func (l *Log) Enqueue(key, data []byte) (*Pending, error) {
 	if err := l.reserve(size); err != nil {
 		return nil, err
 	}
-	r := newRequest(data)
-	if err := l.enqueue(p, r); err != nil {
-		return nil, err
-	}
-	return &Pending{partition: p.id, r: r}, nil
+	return l.enqueue(p, newFrame(data))
 }
 
 // Done returns a channel that is closed once the record's commit is over:
 // Wait then returns at once, with the position or the commit's error.
-func (q *Pending) Done() <-chan struct{} { return q.r.done }
+func (q *Pending) Done() <-chan struct{} { return q.g.done }
 
 // Wait blocks until the record is durable and returns its position, or
 // returns the commit's error, or ctx's error if ctx ends first (the record
 // may still be committed later).
 func (q *Pending) Wait(ctx context.Context) (Position, error) {
 	select {
-	case <-q.r.done:
-		if q.r.err != nil {
-			return Position{Partition: q.partition}, q.r.err
+	case <-q.g.done:
+		if q.g.err != nil {
+			return Position{Partition: q.partition}, q.g.err
 		}
-		return Position{Partition: q.partition, Index: q.r.index}, nil
+		return Position{Partition: q.partition, Index: q.g.first + uint64(q.n)}, nil
 	case <-ctx.Done():
 		return Position{Partition: q.partition}, ctx.Err()
 	}
 }
 
-func (l *Log) enqueue(p *partition, r *request) error {
+func (l *Log) enqueue(p *partition, frame []byte) (*Pending, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.closed {
-		return ErrClosed
+		return nil, ErrClosed
 	}
-	return p.enqueue(r)
+	g, n := p.enqueue(frame)
+	return &Pending{partition: p.id, g: g, n: n}, nil
 }
 
 // reserve checks the disk budget for size more bytes, deleting the oldest
