@@ -38,10 +38,23 @@ func AppendMarshal(dst []byte, msg proto.Message) ([]byte, error) {
 // the certificate VIN and re-encodes it: the result is what the reference
 // server dispatches. Opaque topics are returned unchanged (the same slice).
 // A payload that is not a valid message of the topic's type fails.
+//
+// Payloads in canonical form take a single pass over their bytes (fast.go);
+// any other payload goes through normalizeReflect, which defines the output.
 func Normalize(topic string, payload []byte, vin string) ([]byte, error) {
 	if !Known(topic) {
 		return payload, nil
 	}
+	if out, ok := fastNormalize(topic, payload, vin); ok {
+		return out, nil
+	}
+	return normalizeReflect(topic, payload, vin)
+}
+
+// normalizeReflect is Normalize by decoding into the generated message,
+// transforming it and encoding it again: the reference behaviour, which the
+// fast path must reproduce byte for byte.
+func normalizeReflect(topic string, payload []byte, vin string) ([]byte, error) {
 	msg, err := Unmarshal(topic, payload)
 	if err != nil {
 		return nil, err

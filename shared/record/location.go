@@ -94,7 +94,7 @@ func numberPrefix(s string) int {
 }
 
 // digits returns the number of leading ASCII digits of s.
-func digits(s string) int {
+func digits[T string | []byte](s T) int {
 	i := 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++

@@ -98,22 +98,22 @@ func millisecondsFixed(ts *timestamppb.Timestamp) *timestamppb.Timestamp {
 // isScientific reports whether s matches the reference's regular expression
 // ^[+-]?(\d*\.\d+|\d+\.\d*)([eE][+-]?\d+)$: a mantissa with a decimal point
 // and at least one digit, then a mandatory exponent.
-func isScientific(s string) bool {
-	if s != "" && (s[0] == '+' || s[0] == '-') {
+func isScientific[T string | []byte](s T) bool {
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
 		s = s[1:]
 	}
 	intDigits := digits(s)
 	s = s[intDigits:]
-	if s == "" || s[0] != '.' {
+	if len(s) == 0 || s[0] != '.' {
 		return false
 	}
 	fracDigits := digits(s[1:])
 	s = s[1+fracDigits:]
-	if intDigits+fracDigits == 0 || s == "" || (s[0] != 'e' && s[0] != 'E') {
+	if intDigits+fracDigits == 0 || len(s) == 0 || (s[0] != 'e' && s[0] != 'E') {
 		return false
 	}
 	s = s[1:]
-	if s != "" && (s[0] == '+' || s[0] == '-') {
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
 		s = s[1:]
 	}
 	expDigits := digits(s)
