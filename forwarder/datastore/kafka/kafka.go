@@ -36,15 +36,15 @@ const queueFullWait = 5 * time.Millisecond
 type Sink struct {
 	cm      ckafka.ConfigMap
 	set     datastore.Settings
-	builder message.Builder
 	metrics *sinkmetrics.Metrics
-	topics  sync.Map // destination name → *string
 
 	// produceMu lets one Submit produce at a time: the pipelines of several
 	// WAL partitions share the sink, and their goroutines contending for
 	// librdkafka's locks cost more CPU than queueing here (measured with
-	// four partitions: about 30% more records per CPU-second).
+	// four partitions: about 30% more records per CPU-second). It also
+	// guards enc.
 	produceMu sync.Mutex
+	enc       *encoder
 
 	mu     sync.Mutex
 	prod   *producer
@@ -71,7 +71,7 @@ func New(cfg config.KafkaConfig, set datastore.Settings) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{cm: cm, set: set, builder: message.NewBuilder(set), metrics: m}
+	s := &Sink{cm: cm, set: set, metrics: m, enc: newEncoder(message.NewBuilder(set))}
 	if s.prod, err = s.newProducer(); err != nil {
 		return nil, err
 	}
@@ -186,13 +186,13 @@ func (s *Sink) Submit(ctx context.Context, batch []datastore.Record) (confirm fu
 	}
 }
 
-// produce produces one record and returns the size of its value.
+// produce produces one record and returns the size of its value. The
+// caller holds produceMu.
 func (s *Sink) produce(ctx context.Context, pr *producer, rec datastore.Record, i int, ch chan ckafka.Event) (int, error) {
-	m, err := s.builder.Build(rec)
+	km, err := s.enc.encode(rec, i)
 	if err != nil {
 		return 0, err
 	}
-	km := s.toKafka(m, i)
 	for {
 		err = pr.p.Produce(km, ch)
 		if !isQueueFull(err) {
@@ -206,45 +206,9 @@ func (s *Sink) produce(ctx context.Context, pr *producer, rec datastore.Record, 
 		if isFatal(err) {
 			pr.fatal.Store(true)
 		}
-		return 0, recordErr(rec, m.Destination, classify(err))
+		return 0, recordErr(rec, *km.TopicPartition.Topic, classify(err))
 	}
-	return len(m.Value), nil
-}
-
-func (s *Sink) toKafka(m message.Message, i int) *ckafka.Message {
-	return &ckafka.Message{
-		TopicPartition: ckafka.TopicPartition{Topic: s.topic(m.Destination), Partition: ckafka.PartitionAny},
-		Key:            []byte(m.Key),
-		Value:          m.Value,
-		Headers:        kafkaHeaders(m.Headers),
-		Opaque:         i,
-	}
-}
-
-// topic returns a shared pointer to the topic name, so that producing does
-// not allocate one per record.
-func (s *Sink) topic(name string) *string {
-	if p, ok := s.topics.Load(name); ok {
-		return p.(*string)
-	}
-	p, _ := s.topics.LoadOrStore(name, &name)
-	return p.(*string)
-}
-
-// kafkaHeaders converts headers with one allocation for all the values.
-func kafkaHeaders(hs []message.Header) []ckafka.Header {
-	n := 0
-	for _, h := range hs {
-		n += len(h.Value)
-	}
-	buf := make([]byte, 0, n)
-	out := make([]ckafka.Header, len(hs))
-	for i, h := range hs {
-		start := len(buf)
-		buf = append(buf, h.Value...)
-		out[i] = ckafka.Header{Key: h.Key, Value: buf[start:len(buf):len(buf)]}
-	}
-	return out
+	return len(km.Value), nil
 }
 
 func isQueueFull(err error) bool {

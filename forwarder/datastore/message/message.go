@@ -64,22 +64,38 @@ func NewBuilder(set datastore.Settings) Builder {
 // converted to protojson and its payload does not decode, which retrying
 // cannot fix: the error is Permanent.
 func (b Builder) Build(rec datastore.Record) (Message, error) {
-	w := rec.WAL
-	value := w.GetPayload()
-	if b.decoded {
-		js, err := DecodedJSON(w.GetTopic(), value)
-		if err != nil {
-			return Message{}, datastore.Permanent(fmt.Errorf("record %s: %w", rec.ID(), err))
-		}
-		value = js
+	value, err := b.Value(rec)
+	if err != nil {
+		return Message{}, err
 	}
+	w := rec.WAL
 	return Message{
-		Destination: DestinationName(b.namespace, w.GetTopic()),
+		Destination: b.Destination(w.GetTopic()),
 		Key:         w.GetVin(),
 		Value:       value,
 		Headers:     Headers(rec),
 	}, nil
 }
+
+// Value returns the value Build puts in rec's message: the payload itself,
+// or its protojson with transmit_decoded_records (the only case that
+// allocates, and the only one that can fail, permanently).
+func (b Builder) Value(rec datastore.Record) ([]byte, error) {
+	w := rec.WAL
+	value := w.GetPayload()
+	if !b.decoded {
+		return value, nil
+	}
+	js, err := DecodedJSON(w.GetTopic(), value)
+	if err != nil {
+		return nil, datastore.Permanent(fmt.Errorf("record %s: %w", rec.ID(), err))
+	}
+	return js, nil
+}
+
+// Destination returns the destination name Build uses for records of the
+// given WAL topic.
+func (b Builder) Destination(topic string) string { return DestinationName(b.namespace, topic) }
 
 // DestinationName is the reference's BuildTopicName: namespace + "_" +
 // topic, also when the namespace is empty.
