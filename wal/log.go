@@ -127,11 +127,11 @@ func (l *Log) Append(ctx context.Context, key, data []byte) (Position, error) {
 	if err := ctx.Err(); err != nil {
 		return Position{Partition: PartitionFor(key, len(l.parts))}, err
 	}
-	q, err := l.Enqueue(key, data)
+	q, err := l.queue(key, data)
 	if err != nil {
 		return Position{Partition: PartitionFor(key, len(l.parts))}, err
 	}
-	return q.Wait(ctx)
+	return q.Wait(ctx) // q stays on Append's stack: no allocation
 }
 
 // Pending is a record queued by Enqueue and not yet known to be durable.
@@ -148,13 +148,22 @@ type Pending struct {
 // record as stored. Errors are those of Append (ErrFull, ErrTooLarge,
 // ErrClosed).
 func (l *Log) Enqueue(key, data []byte) (*Pending, error) {
+	q, err := l.queue(key, data)
+	if err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+// queue is Enqueue, returning the Pending by value.
+func (l *Log) queue(key, data []byte) (Pending, error) {
 	p := l.parts[PartitionFor(key, len(l.parts))]
 	if len(data) > MaxRecordSize {
-		return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data))
+		return Pending{}, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data))
 	}
 	size := int64(frameHeaderSize + len(data) + binary.MaxVarintLen32)
 	if err := l.reserve(size); err != nil {
-		return nil, err
+		return Pending{}, err
 	}
 	return l.enqueue(p, newFrame(data))
 }
@@ -178,14 +187,14 @@ func (q *Pending) Wait(ctx context.Context) (Position, error) {
 	}
 }
 
-func (l *Log) enqueue(p *partition, frame []byte) (*Pending, error) {
+func (l *Log) enqueue(p *partition, frame []byte) (Pending, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.closed {
-		return nil, ErrClosed
+		return Pending{}, ErrClosed
 	}
 	g, n := p.enqueue(frame)
-	return &Pending{partition: p.id, g: g, n: n}, nil
+	return Pending{partition: p.id, g: g, n: n}, nil
 }
 
 // reserve checks the disk budget for size more bytes, deleting the oldest
