@@ -2,6 +2,7 @@ package record
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -49,6 +50,27 @@ func Normalize(topic string, payload []byte, vin string) ([]byte, error) {
 		return out, nil
 	}
 	return normalizeReflect(topic, payload, vin)
+}
+
+// AppendNormalize is Normalize appending to dst, which lets a caller keep
+// the normalized payload in a buffer it allocates once. Opaque topics append
+// the payload unchanged. On error dst is returned as it was.
+func AppendNormalize(dst []byte, topic string, payload []byte, vin string) ([]byte, error) {
+	c, ok := codecFor(topic)
+	if !ok {
+		return append(dst, payload...), nil
+	}
+	if utf8.ValidString(vin) {
+		if out, ok := c.appendNormalized(dst, payload, vin); ok {
+			return out, nil
+		}
+	}
+	msg, err := Unmarshal(topic, payload)
+	if err != nil {
+		return dst, err
+	}
+	Transform(msg, vin)
+	return AppendMarshal(dst, msg)
 }
 
 // normalizeReflect is Normalize by decoding into the generated message,

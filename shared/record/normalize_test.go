@@ -21,6 +21,14 @@ func requireSameAsReflect(t *testing.T, topic string, payload []byte, vin string
 	got, err := record.Normalize(topic, payload, vin)
 	require.Equal(t, wantErr == nil, err == nil, "outcome: reflect %v, Normalize %v", wantErr, err)
 	require.True(t, bytes.Equal(want, got), "bytes differ:\nreflect   %x\nNormalize %x", want, got)
+	prefix := []byte("prefix")
+	appended, err := record.AppendNormalize(prefix[:len(prefix):len(prefix)], topic, payload, vin)
+	require.Equal(t, wantErr == nil, err == nil, "outcome: reflect %v, AppendNormalize %v", wantErr, err)
+	if err != nil {
+		require.Equal(t, prefix, appended)
+		return
+	}
+	require.Equal(t, append(prefix, want...), appended)
 }
 
 // FuzzNormalizeMatchesReflect is the differential check of the fast path:

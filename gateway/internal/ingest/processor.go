@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -136,17 +135,30 @@ func senderMatches(sender []byte, c *Conn) bool {
 // store builds the WAL record of a configured topic, or an error answer
 // when its payload is not the topic's message.
 func (p *Processor) store(env *envelope.Envelope, topic string, c *Conn, now time.Time) Result {
-	payload, err := record.Normalize(topic, env.Stream.Payload, validUTF8(c.VIN))
+	// One allocation holds the txid and the normalized payload, which live
+	// and die with the record; the txid's capacity is capped so that an
+	// append to it cannot overwrite the payload.
+	vin := validUTF8(c.VIN)
+	n := len(env.TxID)
+	buf := make([]byte, n, n+len(env.Stream.Payload)+len(vin)+payloadSlack)
+	copy(buf, env.TxID)
+	buf, err := record.AppendNormalize(buf, topic, env.Stream.Payload, vin)
 	if err != nil {
 		return Result{Action: ActionError, TxID: env.TxID, Reason: ReasonBadPayload, Err: err}
 	}
-	if !record.Known(topic) {
-		payload = bytes.Clone(payload) // opaque: Normalize returned the frame's bytes
+	var txid []byte
+	if env.TxID != nil {
+		txid = buf[:n:n]
 	}
-	rec := newRecord(c, topic, bytes.Clone(env.TxID), now)
-	rec.Payload = payload
+	rec := newRecord(c, topic, txid, now)
+	rec.Payload = buf[n:]
 	return Result{Action: ActionStore, TxID: rec.Txid, Topic: env.Topic, Record: rec, Reason: ReasonStored}
 }
+
+// payloadSlack is room for a normalized payload to grow beyond the vehicle's
+// payload plus the VIN (a scientific-notation value written out in full), so
+// that the buffer is rarely reallocated.
+const payloadSlack = 16
 
 // newRecord returns a WAL record with the connection's metadata, without
 // payload. Invalid UTF-8 in the connection's strings, which come from
