@@ -285,23 +285,38 @@ func (s *scan) value(f *field, num protowire.Number, b []byte) (int, bool) {
 
 // checkMessage reports whether b is a canonical message of type m.
 func checkMessage(m *message, b []byte) bool {
+	return checkSpans(m, b, nil)
+}
+
+// span is where a field (tag included) lies in its message's bytes.
+type span struct{ start, end int }
+
+// present reports whether the field was found.
+func (s span) present() bool { return s.end > 0 }
+
+// checkSpans is checkMessage that also records, for each field number below
+// len(spans), where its (last) occurrence lies in b.
+func checkSpans(m *message, b []byte, spans []span) bool {
 	var s scan
-	for len(b) > 0 {
-		num, typ, f, tagLen, ok := s.tag(m, b)
+	for i := 0; i < len(b); {
+		num, typ, f, tagLen, ok := s.tag(m, b[i:])
 		if !ok {
 			return false
 		}
 		var n int
 		if f == nil {
-			n = protowire.ConsumeFieldValue(num, typ, b[tagLen:])
+			n = protowire.ConsumeFieldValue(num, typ, b[i+tagLen:])
 			ok = n >= 0
 		} else {
-			n, ok = s.value(f, num, b[tagLen:])
+			n, ok = s.value(f, num, b[i+tagLen:])
 		}
 		if !ok {
 			return false
 		}
-		b = b[tagLen+n:]
+		if int(num) < len(spans) {
+			spans[num] = span{i, i + tagLen + n}
+		}
+		i += tagLen + n
 	}
 	return true
 }
@@ -368,21 +383,17 @@ func fields(b []byte, yield func(num protowire.Number, start, end int)) {
 // its tag) with the Location and scientific-notation transforms applied.
 func rewriteDatum(dst, tag, b []byte, st *rewriteState) ([]byte, int, bool) {
 	body, n := consumeBytes(b)
-	if n < 0 || !checkMessage(datumMsg, body) {
+	var spans [datumValueNum + 1]span
+	if n < 0 || !checkSpans(datumMsg, body, spans[:]) {
 		return dst, 0, false
 	}
 	var key uint64
-	valStart, valEnd := -1, -1
-	fields(body, func(num protowire.Number, start, end int) {
-		switch num {
-		case datumKeyNum:
-			key, _ = protowire.ConsumeVarint(body[start+protowire.SizeTag(num) : end])
-		case datumValueNum:
-			valStart, valEnd = start, end
-		}
-	})
+	if k := spans[datumKeyNum]; k.present() {
+		key, _ = protowire.ConsumeVarint(body[k.start+protowire.SizeTag(datumKeyNum) : k.end])
+	}
+	valStart, valEnd := spans[datumValueNum].start, spans[datumValueNum].end
 	var s []byte
-	if valStart >= 0 {
+	if spans[datumValueNum].present() {
 		val, _ := protowire.ConsumeBytes(body[valStart+protowire.SizeTag(datumValueNum) : valEnd])
 		s = stringValue(val)
 	}
@@ -451,15 +462,16 @@ func appendDouble(dst []byte, num protowire.Number, v float64) []byte {
 // (tag is its tag) with millisecond started_at and ended_at converted.
 func rewriteAlert(dst, tag, b []byte) ([]byte, int, bool) {
 	body, n := consumeBytes(b)
-	if n < 0 || !checkMessage(alertMsg, body) {
+	var spans [alertEndedNum + 1]span
+	if n < 0 || !checkSpans(alertMsg, body, spans[:]) {
 		return dst, 0, false
 	}
 	convert := false
-	fields(body, func(num protowire.Number, start, end int) {
-		if num == alertStartedNum || num == alertEndedNum {
-			convert = convert || timestampSeconds(body[start+protowire.SizeTag(num):end]) >= MillisecondSecondsThreshold
+	for _, num := range [...]protowire.Number{alertStartedNum, alertEndedNum} {
+		if ts := spans[num]; ts.present() {
+			convert = convert || timestampSeconds(body[ts.start+protowire.SizeTag(num):ts.end]) >= MillisecondSecondsThreshold
 		}
-	})
+	}
 	dst = append(dst, tag...)
 	if !convert {
 		return append(dst, b[:n]...), n, true
