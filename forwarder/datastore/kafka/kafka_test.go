@@ -99,6 +99,18 @@ func TestKafkaConfigMap(t *testing.T) {
 			require.Equal(t, "all", cm["acks"])
 			require.Equal(t, true, cm["go.delivery.reports"])
 			require.Equal(t, "none", cm["go.delivery.report.fields"])
+			require.Equal(t, 1, cm["max.in.flight.requests.per.connection"])
+		}, ""},
+		{"override_in_flight", config.KafkaConfig{"bootstrap.servers": "b",
+			"max.in.flight.requests.per.connection": float64(5)}, func(t *testing.T, cm map[string]any) {
+			require.Equal(t, 5, cm["max.in.flight.requests.per.connection"])
+		}, ""},
+		{"override_by_alias", config.KafkaConfig{"bootstrap.servers": "b", "max.in.flight": float64(3),
+			"request.required.acks": float64(1)}, func(t *testing.T, cm map[string]any) {
+			require.Equal(t, 3, cm["max.in.flight"])
+			require.NotContains(t, cm, "max.in.flight.requests.per.connection")
+			require.Equal(t, 1, cm["request.required.acks"])
+			require.NotContains(t, cm, "acks")
 		}, ""},
 		{"override_acks_and_numbers", config.KafkaConfig{"bootstrap.servers": "b", "acks": "1", "linger.ms": float64(20), "x": 0.5}, func(t *testing.T, cm map[string]any) {
 			require.Equal(t, "1", cm["acks"])
