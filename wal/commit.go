@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,9 +32,9 @@ func (g *group) fits(n int, o *Options) bool {
 	return len(g.frames) == 0 || len(g.frames) < o.MaxBatchRecords && g.bytes+n <= o.MaxBatchBytes
 }
 
-// partition is one tidwall/wal directory and the goroutines that commit to
-// it. Appends add records to the open group; the committer takes the oldest
-// group, writes it with one tidwall/wal WriteBatch and starts its fdatasync; the
+// partition is one segment directory and the goroutines that commit to it.
+// Appends add records to the open group; the committer takes the oldest
+// group, writes it with one pwrite(2) and starts its fdatasync; the
 // completer waits for the fdatasyncs in batch order, publishes the durable
 // watermark and wakes the callers (at SyncDepth 1 the committer does all of
 // this itself, with no hand-off between goroutines). Whatever arrives
@@ -59,15 +60,14 @@ type partition struct {
 	slots chan struct{}
 
 	mu        sync.Mutex // guards the fields below; held to write a batch, to complete one, or for a retention step
-	wl        *tidwal.Log
-	last      uint64    // last index fsynced and published
-	written   uint64    // last index written; committer-owned
-	tailBytes int64     // size of the tail segment, mirroring tidwall/wal's rotation rule
-	tail      *tailFile // the tail segment, synced and preallocated through this handle
-	diskBytes int64     // bytes of all segments at open
-	failed    error     // set by a failed write; the partition accepts nothing more
+	last      uint64     // last index fsynced and published
+	written   uint64     // last index written; committer-owned
+	tailBytes int64      // bytes of entries in the tail segment
+	tail      *tailFile  // the tail segment, written and synced through this handle
+	diskBytes int64      // bytes of all segments at open
+	failed    error      // set by a failed write; the partition accepts nothing more
 	synced    *syncedWriter
-	batch     tidwal.Batch // committer-owned, reused
+	buf       []byte // the batch's entries, encoded; reused
 }
 
 // inflight is a written batch on its way to the completer.
@@ -97,7 +97,7 @@ func openPartition(dir string, id int, opts Options, used *atomic.Int64, group *
 	if err := repairTail(p.dir, id, tornWindow(opts), opts.Logger); err != nil {
 		return nil, err
 	}
-	if err := p.openTidwall(); err != nil {
+	if err := p.openSegments(); err != nil {
 		return nil, err
 	}
 	sw, err := openSyncedWriter(p.dir, p.last)
@@ -117,11 +117,40 @@ func tornWindow(o Options) int64 {
 	return int64(max(o.SyncDepth, 1))*batch + pageSize
 }
 
-// openTidwall opens the partition's tidwall/wal log and reads its state.
-func (p *partition) openTidwall() error {
-	wl, err := tidwal.Open(p.dir, &tidwal.Options{
-		NoSync:           true, // write fsyncs through the Log's syncGroup
-		SegmentSize:      int(p.opts.SegmentSize),
+// openSegments reads the state of the partition's segment files, after
+// repairTail has cut any torn tail. tidwall/wal opens the directory first:
+// it creates the first segment of an empty partition, parses the whole tail
+// segment (refusing one that is not a sequence of complete entries) and
+// gives the last index. It is closed again before the first write, because
+// the committer appends to the tail segment itself (see write).
+func (p *partition) openSegments() error {
+	last, err := tidwallLastIndex(p.dir, p.opts.SegmentSize)
+	if err != nil {
+		return err
+	}
+	segs, err := listSegments(p.dir)
+	if err != nil {
+		return err
+	}
+	if len(segs) == 0 {
+		return fmt.Errorf("open segments: no segment file in %s", p.dir)
+	}
+	tail := segs[len(segs)-1]
+	p.last, p.written = last, last
+	p.diskBytes, p.tailBytes = 0, tail.size
+	for _, s := range segs {
+		p.diskBytes += s.size
+	}
+	p.tail, err = openTailFile(tail.path)
+	return err
+}
+
+// tidwallLastIndex opens the segment directory with tidwall/wal, which
+// validates the tail segment's entries, and returns its last index.
+func tidwallLastIndex(dir string, segmentSize int64) (uint64, error) {
+	wl, err := tidwal.Open(dir, &tidwal.Options{
+		NoSync:           true, // the committer fsyncs; Open writes nothing durable
+		SegmentSize:      int(segmentSize),
 		LogFormat:        tidwal.Binary,
 		SegmentCacheSize: 1,
 		NoCopy:           true,
@@ -130,23 +159,13 @@ func (p *partition) openTidwall() error {
 		FilePerms:        0o644,
 	})
 	if err != nil {
-		return fmt.Errorf("open segments: %w", err)
+		return 0, fmt.Errorf("open segments: %w", err)
 	}
-	p.wl = wl
-	if p.last, err = wl.LastIndex(); err != nil {
-		return fmt.Errorf("last index: %w", err)
-	}
-	p.written = p.last
-	segs, err := listSegments(p.dir)
+	last, err := wl.LastIndex()
 	if err != nil {
-		return err
+		err = fmt.Errorf("last index: %w", err)
 	}
-	p.diskBytes, p.tailBytes = 0, segs[len(segs)-1].size
-	for _, s := range segs {
-		p.diskBytes += s.size
-	}
-	p.tail, err = openTailFile(segs[len(segs)-1].path)
-	return err
+	return last, errors.Join(err, wrapErr("close segments", wl.Close()))
 }
 
 // enqueue adds frame to the open group, starting a new one when it is full,
@@ -322,38 +341,68 @@ func (p *partition) size(frames [][]byte) int64 {
 	return size
 }
 
-// write seals b's frames and writes them with one tidwall/wal WriteBatch,
-// following tidwall/wal to a new tail segment and keeping the zeros ahead
-// topped up. Nothing is synced.
+// write seals b's frames and writes them to the tail segment, encoded as
+// tidwall/wal binary entries (uvarint length, then the frame), with one
+// pwrite(2) per segment the batch touches. It starts a new segment file
+// where tidwall/wal would (see rotate), and keeps the zeros ahead topped up.
+// Nothing is synced but a segment that is sealed.
 func (p *partition) write(b *inflight) error {
 	if p.failed != nil {
 		return p.failed
 	}
-	at := b.start.UnixNano()
-	b.g.first = p.written + 1
-	p.batch.Clear()
-	for i, f := range b.g.frames {
-		index := b.g.first + uint64(i)
-		sealFrame(f, index, at)
-		p.batch.Write(index, f)
-	}
 	zerosBefore := p.tail.excess(p.tailBytes)
 	if p.rotates(b.size) {
-		// tidwall/wal seals the tail in this batch: no zeros may stay in
-		// it. Its fsync before the next segment is created makes the cut
-		// durable.
+		// The batch seals the tail: no zeros may stay in it. Its fsync
+		// before the next segment is created makes the cut durable.
 		if err := p.tail.cut(p.tailBytes); err != nil {
 			return p.fail("seal segment", err)
 		}
 	}
-	if err := p.wl.WriteBatch(&p.batch); err != nil {
-		return p.fail("write batch", err)
-	}
-	written, rotated := p.account(b.g.frames)
-	if rotated {
-		if err := p.followTail(); err != nil {
+	var written int64
+	rotated := false
+	if p.tailBytes > p.opts.SegmentSize {
+		// A tail longer than SegmentSize (the option was lowered) is
+		// sealed before the batch.
+		if err := p.rotate(p.written + 1); err != nil {
 			return p.fail("new segment", err)
 		}
+		rotated = true
+	}
+	at := b.start.UnixNano()
+	buf := p.buf[:0]
+	b.g.first = p.written + 1
+	for i, f := range b.g.frames {
+		index := b.g.first + uint64(i)
+		sealFrame(f, index, at)
+		buf = binary.AppendUvarint(buf, uint64(len(f)))
+		buf = append(buf, f...)
+		if p.tailBytes+int64(len(buf)) < p.opts.SegmentSize {
+			continue
+		}
+		// This entry fills the segment: write what the segment gets,
+		// seal it and go on in a new one starting at the next index.
+		if err := p.tail.write(buf, p.tailBytes); err != nil {
+			return p.fail("write batch", err)
+		}
+		written += int64(len(buf))
+		p.tailBytes += int64(len(buf))
+		buf = buf[:0]
+		if err := p.rotate(index + 1); err != nil {
+			return p.fail("new segment", err)
+		}
+		rotated = true
+	}
+	if len(buf) > 0 {
+		if err := p.tail.write(buf, p.tailBytes); err != nil {
+			return p.fail("write batch", err)
+		}
+		written += int64(len(buf))
+		p.tailBytes += int64(len(buf))
+	}
+	if cap(buf) <= maxKeptBuf {
+		p.buf = buf[:0]
+	} else {
+		p.buf = nil
 	}
 	if err := p.preallocate(); err != nil {
 		return p.fail("preallocate", err)
@@ -365,42 +414,29 @@ func (p *partition) write(b *inflight) error {
 	return nil
 }
 
-// followTail moves the partition's own handle to the tail segment
-// tidwall/wal has just created.
-func (p *partition) followTail() error {
-	segs, err := listSegments(p.dir)
-	if err != nil {
+// maxKeptBuf is the largest encoding buffer the committer keeps between
+// batches.
+const maxKeptBuf = 1 << 20
+
+// rotate seals the tail segment and starts the next one, whose first index
+// is next, the way tidwall/wal cycles a segment: fsync(2) the old file, close
+// it, create the new one. So a reader that finds a segment knows the one
+// before it is complete. The directory is fsynced with the batch
+// (syncBatch), before any Append of it returns.
+func (p *partition) rotate(next uint64) error {
+	if err := p.tail.fsync(); err != nil {
 		return err
 	}
-	last := segs[len(segs)-1].path
-	if last == p.tail.path {
-		return fmt.Errorf("no segment after %s", last)
-	}
-	err = p.tail.close()
+	err := p.tail.close()
 	p.tail = nil
 	if err != nil {
 		return err
 	}
-	p.tail, err = openTailFile(last)
+	p.tail, err = createTailFile(filepath.Join(p.dir, segmentName(next)))
+	if err == nil {
+		p.tailBytes = 0
+	}
 	return err
-}
-
-// account returns the bytes frames added to disk and whether tidwall/wal
-// started a new segment file, by applying its rule: a new segment before the
-// batch when the tail exceeds SegmentSize, and after any entry that brings
-// the tail to SegmentSize.
-func (p *partition) account(frames [][]byte) (written int64, rotated bool) {
-	if p.tailBytes > p.opts.SegmentSize {
-		rotated, p.tailBytes = true, 0
-	}
-	for _, f := range frames {
-		n := int64(uvarintLen(uint64(len(f))) + len(f))
-		written += n
-		if p.tailBytes += n; p.tailBytes >= p.opts.SegmentSize {
-			rotated, p.tailBytes = true, 0
-		}
-	}
-	return written, rotated
 }
 
 // batchStat is what a commit reports to the metrics.
@@ -419,8 +455,10 @@ func (p *partition) fail(what string, err error) error {
 	return p.failed
 }
 
-// rotates reports whether writing size more bytes of entries makes
-// tidwall/wal start a new segment (the rule account applies).
+// rotates reports whether writing size more bytes of entries starts a new
+// segment: tidwall/wal's rule, which write applies, is a new segment before
+// the batch when the tail exceeds SegmentSize, and after any entry that
+// brings the tail to SegmentSize.
 func (p *partition) rotates(size int64) bool {
 	return p.tailBytes > p.opts.SegmentSize || p.tailBytes+size >= p.opts.SegmentSize
 }
@@ -455,17 +493,13 @@ func (p *partition) close() error {
 	defer p.mu.Unlock()
 	var errs []error
 	if p.tail != nil {
-		if p.failed == nil && p.wl != nil {
-			errs = append(errs, p.tail.cut(p.tailBytes)) // tidwall/wal's Close fsyncs
-		} else if p.failed != nil {
+		if p.failed == nil {
+			errs = append(errs, p.tail.cut(p.tailBytes), p.tail.fsync())
+		} else {
 			errs = append(errs, p.failed) // its tail is repaired at the next Open
 		}
 		errs = append(errs, p.tail.close())
 		p.tail = nil
-	}
-	if p.wl != nil {
-		errs = append(errs, wrapErr("close segments", p.wl.Close()))
-		p.wl = nil
 	}
 	if p.synced != nil {
 		errs = append(errs, p.synced.close())

@@ -2,11 +2,14 @@
 // every vehicle record to it before acknowledging the vehicle, and forwarder
 // processes tail it and deliver it to the datastores.
 //
-// A log directory holds N partitions, each a github.com/tidwall/wal log of
-// segment files, plus meta.json, a LOCK file and per-consumer cursors (see
-// FORMAT.md for the layout). What this package adds around tidwall/wal:
+// A log directory holds N partitions, each a directory of segment files in
+// the binary format of github.com/tidwall/wal (which opens and checks each
+// partition at Open; the committer then appends to the tail segment itself,
+// from one reused buffer per batch: FORMAT.md says why), plus meta.json, a LOCK file and
+// per-consumer cursors (see FORMAT.md for the layout). What this package
+// adds to that format:
 //
-//   - Group commit: concurrent Append calls share one WriteBatch and one
+//   - Group commit: concurrent Append calls share one write(2) and one
 //     fdatasync per partition; Append returns only once its record, and
 //     every record before it in the partition, is durable. Optionally up
 //     to Options.SyncDepth batches are synced at once, so the next batch
@@ -22,7 +25,7 @@
 //     CRC-32C, its index and its append time; every read verifies it and
 //     reports damage as a *CorruptionError, never as data.
 //   - Crash recovery: Open cuts a torn, partial or zero-filled tail (keeping
-//     a .broken copy) before tidwall/wal opens the partition, and refuses to
+//     a .broken copy) before the writer reads the partition, and refuses to
 //     open when damage is followed by valid entries, or when the length
 //     prefixes of a recent sealed segment do not walk exactly to its end.
 //   - One writer: an flock(2) on <dir>/LOCK; a second writer gets ErrLocked.

@@ -143,9 +143,9 @@ func TestAppendCancelledContext(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 }
 
-// TestRotationMirror checks that the writer's copy of tidwall/wal's segment
-// rotation rule (which decides when the directory is fsynced) matches the
-// files tidwall/wal actually writes.
+// TestRotationMirror checks that the writer's account of the tail segment
+// (which decides when the directory is fsynced) matches the files it
+// actually writes.
 func TestRotationMirror(t *testing.T) {
 	l := openTest(t, t.TempDir(), Options{SegmentSize: 700, NoSync: true})
 	p := l.parts[0]
@@ -162,7 +162,7 @@ func TestRotationMirror(t *testing.T) {
 	}
 }
 
-// TestFailedWritePoisonsPartition makes tidwall/wal fail a batch: every
+// TestFailedWritePoisonsPartition makes the write of a batch fail: every
 // later append to the partition fails, and reopening recovers.
 func TestFailedWritePoisonsPartition(t *testing.T) {
 	dir := t.TempDir()
@@ -172,7 +172,7 @@ func TestFailedWritePoisonsPartition(t *testing.T) {
 	require.NoError(t, err)
 	p := l.parts[0]
 	p.mu.Lock()
-	require.NoError(t, p.wl.Close())
+	require.NoError(t, p.tail.f.Close())
 	p.mu.Unlock()
 	for range 2 {
 		_, err = l.Append(t.Context(), nil, []byte("two"))

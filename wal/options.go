@@ -12,9 +12,7 @@ import (
 // Defaults applied by Open to zero-valued Options fields.
 const (
 	// DefaultSegmentSize keeps segment files small enough that retention frees
-	// space promptly and that tidwall/wal's in-memory copies (it holds the
-	// whole tail segment, and caches the previous one) stay modest per
-	// partition.
+	// space promptly and that Open's read of the tail segment stays short.
 	DefaultSegmentSize = 16 << 20
 	// DefaultMaxBatchBytes bounds one group commit: a batch is one write(2)
 	// and one fsync, and a larger write lengthens every waiting Append.

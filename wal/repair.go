@@ -95,7 +95,7 @@ func allZero(b []byte) bool {
 }
 
 // repairTail makes the last segment of partition directory dir end at its
-// last complete, valid entry, so tidwall/wal can open it. A torn tail (see
+// last complete, valid entry, so the writer can count its entries. A torn tail (see
 // isTorn; window is the largest batch the writer may have left unsynced) is
 // copied to <segment>.<unix-nanos>.broken, then cut off. Other damage is
 // reported as a *CorruptionError and nothing is changed. The surviving tail

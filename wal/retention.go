@@ -89,11 +89,9 @@ func (p *partition) deleteThrough(index uint64) ([]segmentFile, error) {
 }
 
 // removeSegments deletes sealed segments. They are removed while the
-// partition's tidwall/wal log stays open: that log touches only its tail
-// segment through the calls this package makes (WriteBatch, LastIndex,
-// Close), never Read or TruncateFront, so its stale list of older segments is
-// harmless and is rebuilt at the next Open. Appends are not paused, and no
-// kept file is rewritten, so tailers in other processes keep valid handles.
+// partition's committer keeps appending: it touches only its tail segment.
+// Appends are not paused, and no kept file is rewritten, so tailers in
+// other processes keep valid handles.
 // The caller holds retainMu, which Close also takes, so nothing is deleted
 // after the lock is released.
 func (p *partition) removeSegments(victims []segmentFile) error {

@@ -30,7 +30,7 @@ func testSyncGroupRounds(t *testing.T, depth int) {
 		require.NoError(t, err)
 		tail, err := openTailFile(segs[0].path)
 		require.NoError(t, err)
-		parts[i] = &partition{id: i, wl: wl, tail: tail}
+		parts[i] = &partition{id: i, tail: tail}
 		t.Cleanup(func() { _ = wl.Close() })
 	}
 	require.NoError(t, parts[3].tail.close()) // its fsyncs fail: the file is closed

@@ -8,8 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// tailFile is the partition's own handle on its tail segment, beside
-// tidwall/wal's. Through it the committer fdatasyncs each group commit and
+// tailFile is the partition's handle on its tail segment. Through it the
+// committer writes and fdatasyncs each group commit and
 // keeps zeros written and synced ahead of the write position
 // (Options.Preallocate). Overwriting blocks that are already allocated,
 // written and synced changes no file metadata, so fdatasync flushes the data
@@ -19,19 +19,19 @@ import (
 // Invariants, which keep the zeros invisible to everything that parses a
 // segment:
 //   - Zeros exist only after the last entry of the tail segment. Before a
-//     batch that makes tidwall/wal start a new segment, the tail is cut back
-//     to its entries, and tidwall/wal fsyncs it before it creates the next
-//     file, so a sealed segment never holds zeros.
+//     batch that starts a new segment, the tail is cut back to its entries,
+//     and the committer fsyncs it before it creates the next file, so a
+//     sealed segment never holds zeros.
 //   - Close cuts the zeros; after a crash, Open's tail repair cuts them
-//     (repair.go) before tidwall/wal, which parses the whole tail file and
-//     would read zeros as empty entries, opens the partition.
+//     (repair.go) before the committer counts the tail's entries (it would
+//     read zeros as empty entries), as tidwall/wal, which parses the whole
+//     tail file, also requires.
 //   - Readers deliver only entries at or below the durable watermark and
 //     re-read the bytes past it whenever the watermark moves (scan.go), so
 //     zeros read before an entry was written are never decoded.
 //
-// The handle relies on tidwall/wal never replacing the tail file (its
-// TruncateFront and TruncateBack rewrite it as a new inode); this package
-// calls neither.
+// The committer writes the entries through this handle too: tidwall/wal
+// defines the segment format, but this package writes the files itself.
 type tailFile struct {
 	f    *os.File
 	path string
@@ -55,6 +55,30 @@ func openTailFile(path string) (*tailFile, error) {
 	}
 	return &tailFile{f: f, path: path, end: info.Size()}, nil
 }
+
+// createTailFile creates a new, empty tail segment at path (truncating any
+// file of that name, as tidwall/wal does when it starts a segment).
+func createTailFile(path string) (*tailFile, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create segment: %w", err)
+	}
+	return &tailFile{f: f, path: path}, nil
+}
+
+// write writes encoded entries at offset off, the end of the entries,
+// over any zeros written ahead.
+func (t *tailFile) write(b []byte, off int64) error {
+	if _, err := t.f.WriteAt(b, off); err != nil {
+		return fmt.Errorf("write %s: %w", t.path, err)
+	}
+	t.end = max(t.end, off+int64(len(b)))
+	return nil
+}
+
+// fsync makes the file durable, its length included: fsync(2), used to seal
+// a segment and at Close.
+func (t *tailFile) fsync() error { return wrapErr("fsync "+t.path, t.f.Sync()) }
 
 // datasync makes the written bytes of the file durable: fdatasync(2), which
 // unlike tidwall/wal's fsync does not also write the inode's timestamps.
