@@ -24,6 +24,12 @@ import (
 // that arrive while a request is in flight go out together in the next
 // one, so batching follows the broker's round trip, and the sink keeps
 // several batches in flight itself (forwarder.prefetch_batches).
+//
+// lz4 compression of each produce batch: consumers decompress it
+// transparently (message values, keys and headers are unchanged), and the
+// broker stores and copies fewer bytes. Draining a 1,000,000-record WAL
+// backlog into kfake went from 65-78k to 83-100k records/s (2 alternate
+// rounds each, quiet machine, docs/BENCHMARKS.md); "none" turns it off.
 var defaults = []struct {
 	// names are the property and its librdkafka aliases: a default applies
 	// only when the section sets none of them, since librdkafka would take
@@ -34,6 +40,7 @@ var defaults = []struct {
 	{[]string{"enable.idempotence"}, true},
 	{[]string{"acks", "request.required.acks"}, "all"},
 	{[]string{"max.in.flight.requests.per.connection", "max.in.flight"}, 1},
+	{[]string{"compression.type", "compression.codec"}, "lz4"},
 }
 
 // configMap turns the `kafka` section into librdkafka properties: values

@@ -100,6 +100,11 @@ func TestKafkaConfigMap(t *testing.T) {
 			require.Equal(t, true, cm["go.delivery.reports"])
 			require.Equal(t, "none", cm["go.delivery.report.fields"])
 			require.Equal(t, 1, cm["max.in.flight.requests.per.connection"])
+			require.Equal(t, "lz4", cm["compression.type"])
+		}, ""},
+		{"compression_off_by_alias", config.KafkaConfig{"bootstrap.servers": "b", "compression.codec": "none"}, func(t *testing.T, cm map[string]any) {
+			require.Equal(t, "none", cm["compression.codec"])
+			require.NotContains(t, cm, "compression.type")
 		}, ""},
 		{"override_in_flight", config.KafkaConfig{"bootstrap.servers": "b",
 			"max.in.flight.requests.per.connection": float64(5)}, func(t *testing.T, cm map[string]any) {
