@@ -57,9 +57,9 @@ type rewriteState struct {
 }
 
 var (
-	datumMsg, valueMsg, alertMsg *message
-	codecV, codecAlerts          topicCodec
-	codecErrors, codecConn       topicCodec
+	datumMsg, alertMsg     *message
+	codecV, codecAlerts    topicCodec
+	codecErrors, codecConn topicCodec
 )
 
 // The field numbers the transforms read and write.
@@ -86,7 +86,6 @@ func init() {
 		return md.Fields().ByName("vin").Number()
 	}
 	datumMsg, _ = msgOf(&vehiclepb.Datum{})
-	valueMsg, _ = msgOf(&vehiclepb.Value{})
 	alertMsg, _ = msgOf(&vehiclepb.VehicleAlert{})
 	m, md := msgOf(&vehiclepb.Payload{})
 	codecV = topicCodec{msg: m, vinNum: vinOf(md), listNum: md.Fields().ByName("data").Number(), rewrite: rewriteDatums}
