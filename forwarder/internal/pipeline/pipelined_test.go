@@ -81,20 +81,28 @@ func TestPipelinedDeliversEveryRecordInOrderPerVIN(t *testing.T) {
 	}
 }
 
+// deliverSixFailingOnce runs six records in batches of two through a
+// pipelined sink whose first attempt at record failAt fails, and returns
+// the sink and the indexes it accepted, in order.
+func deliverSixFailingOnce(t *testing.T, failAt uint64) (*orderedSink, *harness, []uint64) {
+	cfg := pipelinedConfig()
+	cfg.BatchMaxRecords = 2
+	sink := newOrderedSink(firstAttemptFails(func(i uint64) bool { return i == failAt }, sinktest.ErrUnavailable), time.Second)
+	h := newHarness(t, sink, cfg)
+	h.log.appendRecords(rec("A", "V", 1), rec("B", "V", 2), rec("A", "V", 3), rec("B", "V", 4), rec("A", "V", 5), rec("B", "V", 6))
+	stop := h.start(t.Context())
+	h.waitCursor(6)
+	require.NoError(t, stop())
+	var got []uint64
+	for _, r := range sink.Accepted() {
+		got = append(got, r.Index)
+	}
+	return sink, h, got
+}
+
 func TestPipelinedFailureResendsEveryLaterBatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cfg := pipelinedConfig()
-		cfg.BatchMaxRecords = 2
-		sink := newOrderedSink(firstAttemptFails(func(i uint64) bool { return i == 1 }, sinktest.ErrUnavailable), time.Second)
-		h := newHarness(t, sink, cfg)
-		h.log.appendRecords(rec("A", "V", 1), rec("B", "V", 2), rec("A", "V", 3), rec("B", "V", 4), rec("A", "V", 5), rec("B", "V", 6))
-		stop := h.start(t.Context())
-		h.waitCursor(6)
-		require.NoError(t, stop())
-		var got []uint64
-		for _, r := range sink.Accepted() {
-			got = append(got, r.Index)
-		}
+		_, h, got := deliverSixFailingOnce(t, 1)
 		// Three batches in flight: 1 fails, 2..6 land. Then 1 is retried
 		// and the later batches are sent again, whole and in order.
 		require.Equal(t, []uint64{2, 3, 4, 5, 6, 1, 3, 4, 5, 6}, got)
@@ -104,18 +112,7 @@ func TestPipelinedFailureResendsEveryLaterBatch(t *testing.T) {
 
 func TestPipelinedFailureOfLaterBatchOnly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cfg := pipelinedConfig()
-		cfg.BatchMaxRecords = 2
-		sink := newOrderedSink(firstAttemptFails(func(i uint64) bool { return i == 4 }, sinktest.ErrUnavailable), time.Second)
-		h := newHarness(t, sink, cfg)
-		h.log.appendRecords(rec("A", "V", 1), rec("B", "V", 2), rec("A", "V", 3), rec("B", "V", 4), rec("A", "V", 5), rec("B", "V", 6))
-		stop := h.start(t.Context())
-		h.waitCursor(6)
-		require.NoError(t, stop())
-		var got []uint64
-		for _, r := range sink.Accepted() {
-			got = append(got, r.Index)
-		}
+		sink, _, got := deliverSixFailingOnce(t, 4)
 		// Batch 1 is confirmed; batch 2 fails on 4 while batch 3 landed:
 		// 4 is retried, then batch 3 is sent again.
 		require.Equal(t, []uint64{1, 2, 3, 5, 6, 4, 5, 6}, got)
