@@ -155,17 +155,45 @@ func (l *Log) Enqueue(key, data []byte) (*Pending, error) {
 	return &q, nil
 }
 
+// FrameReserve is the room EnqueueOwned needs in front of a record: the
+// frame header the log writes there when it commits the record.
+const FrameReserve = frameHeaderSize
+
+// EnqueueOwned is Enqueue for a record built in place, which saves Enqueue's
+// copy: buf is FrameReserve bytes of room (whatever they hold) followed by
+// the record. The log takes buf over: the caller must not use it again,
+// whatever EnqueueOwned returns.
+func (l *Log) EnqueueOwned(key, buf []byte) (*Pending, error) {
+	if len(buf) < FrameReserve {
+		return nil, fmt.Errorf("wal: EnqueueOwned: buffer of %d bytes has no room for the %d-byte frame header", len(buf), FrameReserve)
+	}
+	q, err := l.queueFrame(key, buf)
+	if err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
 // queue is Enqueue, returning the Pending by value.
 func (l *Log) queue(key, data []byte) (Pending, error) {
-	p := l.parts[PartitionFor(key, len(l.parts))]
 	if len(data) > MaxRecordSize {
 		return Pending{}, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(data))
 	}
-	size := int64(frameHeaderSize + len(data) + binary.MaxVarintLen32)
+	return l.queueFrame(key, newFrame(data))
+}
+
+// queueFrame queues frame, a record behind room for its header, for the
+// next group commit of key's partition.
+func (l *Log) queueFrame(key, frame []byte) (Pending, error) {
+	p := l.parts[PartitionFor(key, len(l.parts))]
+	if n := len(frame) - frameHeaderSize; n > MaxRecordSize {
+		return Pending{}, fmt.Errorf("%w: %d bytes", ErrTooLarge, n)
+	}
+	size := int64(len(frame) + binary.MaxVarintLen32)
 	if err := l.reserve(size); err != nil {
 		return Pending{}, err
 	}
-	return l.enqueue(p, newFrame(data))
+	return l.enqueue(p, frame)
 }
 
 // Done returns a channel that is closed once the record's commit is over:

@@ -210,3 +210,38 @@ func TestEnqueueKeepsCallOrder(t *testing.T) {
 	_, err := l.Enqueue(key, []byte("late"))
 	require.ErrorIs(t, err, ErrClosed)
 }
+
+func TestEnqueueOwned(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir, Options{})
+	key := []byte("5YJ3E1EA1KF000001")
+	var queued []*Pending
+	for i := range 3 {
+		// Whatever the reserved room holds is overwritten by the header.
+		buf := append([]byte("room-that-the-log-owns")[:FrameReserve], fmt.Sprintf("owned-%d", i)...)
+		q, err := l.EnqueueOwned(key, buf)
+		require.NoError(t, err)
+		queued = append(queued, q)
+	}
+	q, err := l.Enqueue(key, []byte("copied"))
+	require.NoError(t, err)
+	queued = append(queued, q)
+	for _, q := range queued {
+		_, err := q.Wait(t.Context())
+		require.NoError(t, err)
+	}
+
+	_, err = l.EnqueueOwned(key, make([]byte, FrameReserve-1))
+	require.Error(t, err, "a buffer without room for the header")
+	_, err = l.EnqueueOwned(key, make([]byte, FrameReserve+MaxRecordSize+1))
+	require.ErrorIs(t, err, ErrTooLarge)
+	require.NoError(t, l.Close())
+	_, err = l.EnqueueOwned(key, make([]byte, FrameReserve+1))
+	require.ErrorIs(t, err, ErrClosed)
+
+	var got []string
+	for _, e := range readAll(t, dir, 0) {
+		got = append(got, string(e.Data))
+	}
+	require.Equal(t, []string{"owned-0", "owned-1", "owned-2", "copied"}, got)
+}

@@ -23,7 +23,7 @@ func (instantWAL) Append(context.Context, []byte, []byte) (wal.Position, error) 
 	return wal.Position{}, nil
 }
 
-func (instantWAL) Enqueue([]byte, []byte) (session.Waiter, error) { return doneWait{}, nil }
+func (instantWAL) EnqueueOwned([]byte, []byte) (session.Waiter, error) { return doneWait{}, nil }
 
 type doneWait struct{}
 

@@ -1,7 +1,9 @@
 package session
 
 import (
+	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -20,7 +22,7 @@ func (s *Session) read() {
 			s.reason = ReasonReadFailed
 			return
 		}
-		mt, frame, err := s.ws.ReadMessage()
+		mt, r, err := s.ws.NextReader()
 		if err != nil {
 			s.reason = s.readFailure(err)
 			return
@@ -29,13 +31,58 @@ func (s *Session) read() {
 			s.reason = ReasonTextFrame
 			return
 		}
-		// A frame read while a refusal was being reported waits out the
-		// pause too (unprocessed, so unacked if the session drains).
-		if !s.waitPause() {
-			s.reason = ReasonShutdown
+		if reason, ok := s.readAndHandle(r); !ok {
+			s.reason = reason
 			return
 		}
-		s.handle(frame, time.Now())
+	}
+}
+
+// frameBuffers lend the reader a buffer for one frame at a time, so that a
+// connection holds none between frames and a busy one allocates none.
+var frameBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// maxPooledFrame is the largest buffer returned to frameBuffers; the rare
+// larger frame's buffer is left to the garbage collector.
+const maxPooledFrame = 64 << 10
+
+// readAndHandle reads the message r into a borrowed buffer and handles it.
+// It returns the close reason when the session must end.
+func (s *Session) readAndHandle(r io.Reader) (CloseReason, bool) {
+	bp := frameBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledFrame {
+			frameBuffers.Put(bp)
+		}
+	}()
+	frame, err := readMessage((*bp)[:0], r)
+	*bp = frame[:0]
+	if err != nil {
+		return s.readFailure(err), false
+	}
+	// A frame read while a refusal was being reported waits out the
+	// pause too (unprocessed, so unacked if the session drains).
+	if !s.waitPause() {
+		return ReasonShutdown, false
+	}
+	s.handle(frame, time.Now())
+	return "", true
+}
+
+// readMessage appends what r holds to buf, growing it as needed.
+func readMessage(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
 }
 
@@ -76,14 +123,13 @@ func (s *Session) handle(frame []byte, now time.Time) {
 	s.stats.bytes.Add(int64(len(frame)))
 	s.set.Metrics.Received(len(frame))
 	res := s.set.Processor.Process(frame, &s.conn, now)
-	p := &pending{res: res, received: now}
-	switch res.Action {
-	case ingest.ActionDrop:
+	if res.Action == ingest.ActionDrop {
 		return
-	case ingest.ActionStore:
-		if !s.startAppend(p) {
-			return
-		}
+	}
+	p := &pending{res: res, received: now}
+	p.own()
+	if res.Action == ingest.ActionStore && !s.startAppend(p) {
+		return
 	}
 	s.queue <- p
 	s.kickWriter()
@@ -93,11 +139,13 @@ func (s *Session) handle(frame []byte, now time.Time) {
 // enter the log in the order the vehicle sent them; the writer waits for it
 // before acking. The appends of a window of records share group commits.
 func (s *Session) startAppend(p *pending) bool {
-	data, err := marshalRecord(&p.res)
+	buf, err := walFrame(&p.res)
 	if err != nil {
 		s.logAttrs(slog.LevelError, "record_encode_failed", slog.String("topic", p.res.Record.GetTopic()), slog.Any("error", err))
 		return false
 	}
-	p.append, p.err = s.set.WAL.Enqueue([]byte(s.conn.VIN), data)
+	// The record is in buf now; the answer needs only its txid and topic.
+	p.res.Record = nil
+	p.append, p.err = s.set.WAL.EnqueueOwned([]byte(s.conn.VIN), buf)
 	return true
 }

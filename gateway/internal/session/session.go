@@ -25,12 +25,15 @@ import (
 // peer can never make the gateway buffer more than this per connection.
 const ReadLimit = 1<<20 + 64<<10
 
-// Appender stores records durably. Append waits for the record; Enqueue
-// queues it in call order (so a window of records keeps the order in which
-// the vehicle sent them) and returns a Waiter. WAL adapts a *wal.Log.
+// Appender stores records durably. Append waits for the record;
+// EnqueueOwned queues a record built in place in call order (so a window of
+// records keeps the order in which the vehicle sent them) and returns a
+// Waiter. WAL adapts a *wal.Log.
 type Appender interface {
 	Append(ctx context.Context, key, data []byte) (wal.Position, error)
-	Enqueue(key, data []byte) (Waiter, error)
+	// EnqueueOwned takes buf over: wal.FrameReserve bytes of room, then the
+	// record (see wal.Log.EnqueueOwned).
+	EnqueueOwned(key, buf []byte) (Waiter, error)
 }
 
 // Waiter waits for an enqueued record to be durable.
@@ -43,8 +46,8 @@ func WAL(l *wal.Log) Appender { return walAppender{l} }
 
 type walAppender struct{ *wal.Log }
 
-func (w walAppender) Enqueue(key, data []byte) (Waiter, error) {
-	q, err := w.Log.Enqueue(key, data)
+func (w walAppender) EnqueueOwned(key, buf []byte) (Waiter, error) {
+	q, err := w.Log.EnqueueOwned(key, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +129,25 @@ type pending struct {
 	received time.Time
 	append   Waiter // nil unless the frame's record is being appended
 	err      error  // the enqueue's error, when it failed
+	// answer holds the answer's txid and topic when they fit, so that
+	// res.TxID and res.Topic outlive the frame (see own).
+	answer [answerInline]byte
+}
+
+// answerInline fits a UUID txid and any topic the reference knows.
+const answerInline = 64
+
+// own copies res.TxID and res.Topic, which point into the frame or the
+// record, into p: the frame's buffer is reused for the next frame and the
+// record is dropped once it is in the WAL.
+func (p *pending) own() {
+	txid, topic := p.res.TxID, p.res.Topic
+	buf := p.answer[:0]
+	if n := len(txid) + len(topic); n > len(p.answer) {
+		buf = make([]byte, 0, n)
+	}
+	buf = append(append(buf, txid...), topic...)
+	p.res.TxID, p.res.Topic = buf[:len(txid):len(txid)], buf[len(txid):]
 }
 
 // New wraps an upgraded connection. ws must not have been read yet.
@@ -255,7 +277,12 @@ func appendFailReason(err error) string {
 	}
 }
 
-// marshalRecord encodes a record for the WAL.
-func marshalRecord(res *ingest.Result) ([]byte, error) {
-	return proto.MarshalOptions{Deterministic: false}.Marshal(res.Record)
+// walFrame encodes a record for the WAL in a buffer that starts with
+// wal.FrameReserve bytes of room, ready for Appender.EnqueueOwned: one
+// allocation, and no copy of the encoded record.
+func walFrame(res *ingest.Result) ([]byte, error) {
+	size := proto.Size(res.Record)
+	buf := make([]byte, wal.FrameReserve, wal.FrameReserve+size)
+	// Size cached the sizes of the record's messages.
+	return proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(buf, res.Record)
 }

@@ -61,18 +61,18 @@ func (w *gatedWAL) gate(txid string) chan error {
 }
 
 func (w *gatedWAL) Append(ctx context.Context, key, data []byte) (wal.Position, error) {
-	q, err := w.Enqueue(key, data)
+	q, err := w.EnqueueOwned(key, append(make([]byte, wal.FrameReserve), data...))
 	if err != nil {
 		return wal.Position{}, err
 	}
 	return q.Wait(ctx)
 }
 
-// Enqueue reports the record's arrival (in call order) and returns a
+// EnqueueOwned reports the record's arrival (in call order) and returns a
 // waiter that completes when the test releases the txid.
-func (w *gatedWAL) Enqueue(_, data []byte) (session.Waiter, error) {
+func (w *gatedWAL) EnqueueOwned(_, buf []byte) (session.Waiter, error) {
 	var rec walpb.Record
-	if err := proto.Unmarshal(data, &rec); err != nil {
+	if err := proto.Unmarshal(buf[wal.FrameReserve:], &rec); err != nil {
 		return nil, err
 	}
 	txid := string(rec.GetTxid())

@@ -184,7 +184,7 @@ func (s *Session) appendFailed(p *pending, err error) {
 	until := now.Add(s.cfg.WALRetryDelay)
 	if time.Unix(0, s.pausedTo.Swap(until.UnixNano())).Before(time.Now()) {
 		s.logAttrs(slog.LevelWarn, "wal_append_failed_not_acked", slog.String("reason", reason),
-			slog.String("topic", p.res.Record.GetTopic()), slog.Duration("pause", s.cfg.WALRetryDelay),
+			slog.String("topic", string(p.res.Topic)), slog.Duration("pause", s.cfg.WALRetryDelay),
 			slog.Any("error", err))
 	}
 }
