@@ -203,8 +203,8 @@ func TestConformance(t *testing.T) {
 				if a := answer(enc, res); a != nil {
 					answers = append(answers, a)
 				}
-				if res.Record != nil {
-					stored = append(stored, res.Record)
+				if rec := storedRecord(t, res); rec != nil {
+					stored = append(stored, rec)
 				}
 			}
 			require.Equal(t, expectedAnswers(t, v), answers)

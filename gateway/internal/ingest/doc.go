@@ -1,6 +1,6 @@
 // Package ingest decides, for every binary frame a vehicle sends, what the
-// gateway answers and what it stores, and builds the WAL record
-// (walpb.Record) of each accepted record. It is pure: no I/O, no goroutines,
+// gateway answers and what it stores, and encodes the WAL record
+// (walpb.Record) of each accepted record, ready for the WAL. It is pure: no I/O, no goroutines,
 // the time is passed in. Processor.Process is safe for concurrent use.
 //
 // # Decision table

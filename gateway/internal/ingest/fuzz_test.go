@@ -8,6 +8,7 @@ import (
 
 	"github.com/fleetrelay/fleetrelay/gateway/internal/ingest"
 	"github.com/fleetrelay/fleetrelay/shared/record"
+	"github.com/fleetrelay/fleetrelay/wal"
 )
 
 // fuzzReasons maps every reason to the only action it may come with.
@@ -35,7 +36,7 @@ func FuzzIngest(f *testing.F) {
 		require.True(t, ok, "unexpected reason %q", res.Reason)
 		require.Equal(t, want, res.Action)
 		if res.Action != ingest.ActionStore {
-			require.Nil(t, res.Record)
+			require.Nil(t, res.Frame)
 			require.Error(t, res.Err)
 			return
 		}
@@ -45,13 +46,14 @@ func FuzzIngest(f *testing.F) {
 
 func checkFuzzRecord(t *testing.T, res ingest.Result) {
 	t.Helper()
-	rec := res.Record
+	rec := storedRecord(t, res)
 	require.NoError(t, res.Err)
 	require.Equal(t, testVIN, rec.GetVin())
 	require.Equal(t, string(res.Topic), rec.GetTopic())
 	require.Equal(t, res.TxID, rec.GetTxid())
-	_, err := proto.Marshal(rec)
+	encoded, err := proto.Marshal(rec)
 	require.NoError(t, err)
+	require.Equal(t, encoded, res.Frame[wal.FrameReserve:], "the in-place encoding is proto.Marshal's")
 	if !record.Known(rec.GetTopic()) {
 		return
 	}
@@ -85,12 +87,12 @@ func FuzzIngestPayload(f *testing.F) {
 		require.Equal(t, fuzzReasons[res.Reason], res.Action)
 		require.Equal(t, txid, []byte(string(res.TxID)), "the txid is echoed")
 		if res.Action != ingest.ActionStore {
-			require.Nil(t, res.Record)
+			require.Nil(t, res.Frame)
 			return
 		}
 		checkFuzzRecord(t, res)
 		if topic == "blob" {
-			require.Equal(t, payload, res.Record.GetPayload())
+			require.Equal(t, string(payload), string(storedRecord(t, res).GetPayload()))
 		}
 	})
 }

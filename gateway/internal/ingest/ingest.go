@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/fleetrelay/fleetrelay/gateway/internal/ratelimit"
-	"github.com/fleetrelay/fleetrelay/protos/walpb"
 )
 
 // DefaultMaxFrameBytes is the reference server's record size limit
@@ -37,7 +36,7 @@ type Action uint8
 
 // The actions, one per row group of the decision table (see the package doc).
 const (
-	// ActionStore: append Result.Record to the WAL, then send Ack(TxID, Topic).
+	// ActionStore: append Result.Frame to the WAL, then send Ack(TxID, Topic).
 	ActionStore Action = iota + 1
 	// ActionAck: send Ack(TxID, Topic) and store nothing.
 	ActionAck
@@ -108,8 +107,10 @@ type Result struct {
 	// Topic is the topic to echo in an ack (empty for unparsed frames and for
 	// errors, whose frames carry no topic). It points into the frame.
 	Topic []byte
-	// Record is the record to append to the WAL; set only for ActionStore.
-	Record *walpb.Record
+	// Frame is, for ActionStore only, the record to append to the WAL:
+	// wal.FrameReserve bytes of room followed by its walpb.Record encoding,
+	// ready for wal.Log.EnqueueOwned. DecodeRecord decodes it.
+	Frame []byte
 	// Reason is the decision table row taken.
 	Reason Reason
 	// Err explains every outcome except ActionStore, where it is nil.

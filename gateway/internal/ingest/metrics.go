@@ -104,10 +104,12 @@ func (m *processorMetrics) observe(res *Result) {
 	if i := outcomeIndex(res.Action, res.Reason); i >= 0 {
 		m.frames[i].Add(1)
 	}
-	if res.Record != nil {
-		if n := m.storedBytes[res.Record.GetTopic()]; n != nil {
-			n.Add(int64(len(res.Record.GetPayload())))
-		}
+}
+
+// stored counts a stored record's payload bytes.
+func (m *processorMetrics) stored(topic string, n int) {
+	if c := m.storedBytes[topic]; c != nil {
+		c.Add(int64(n))
 	}
 }
 

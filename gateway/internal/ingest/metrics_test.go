@@ -58,7 +58,7 @@ func TestMetrics(t *testing.T) {
 		"fleetrelay_gateway_ingest_frames{action=error,reason=malformed}":        1,
 		"fleetrelay_gateway_ingest_frames{action=ack,reason=unconfigured_topic}": 1,
 		"fleetrelay_gateway_ingest_frames{action=drop,reason=rate_limited}":      1,
-		"fleetrelay_gateway_ingest_stored_payload_bytes{topic=V}":                int64(len(stored.Record.GetPayload())),
+		"fleetrelay_gateway_ingest_stored_payload_bytes{topic=V}":                int64(len(storedRecord(t, stored).GetPayload())),
 		"fleetrelay_gateway_ingest_connectivity_records{status=CONNECTED}":       1,
 		"fleetrelay_gateway_rate_limited_records{}":                              1,
 		"fleetrelay_gateway_rate_limit_tracked_vins{}":                           1,

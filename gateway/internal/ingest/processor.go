@@ -135,24 +135,13 @@ func senderMatches(sender []byte, c *Conn) bool {
 // store builds the WAL record of a configured topic, or an error answer
 // when its payload is not the topic's message.
 func (p *Processor) store(env *envelope.Envelope, topic string, c *Conn, now time.Time) Result {
-	// One allocation holds the txid and the normalized payload, which live
-	// and die with the record; the txid's capacity is capped so that an
-	// append to it cannot overwrite the payload.
-	vin := validUTF8(c.VIN)
-	n := len(env.TxID)
-	buf := make([]byte, n, n+len(env.Stream.Payload)+len(vin)+payloadSlack)
-	copy(buf, env.TxID)
-	buf, err := record.AppendNormalize(buf, topic, env.Stream.Payload, vin)
+	r := walRecord{vin: validUTF8(c.VIN), topic: topic, txid: env.TxID, receivedMs: now.UnixMilli()}
+	frame, txid, payloadLen, err := r.encode(env.Stream.Payload, validConnStrings(c))
 	if err != nil {
 		return Result{Action: ActionError, TxID: env.TxID, Reason: ReasonBadPayload, Err: err}
 	}
-	var txid []byte
-	if env.TxID != nil {
-		txid = buf[:n:n]
-	}
-	rec := newRecord(c, topic, txid, now)
-	rec.Payload = buf[n:]
-	return Result{Action: ActionStore, TxID: rec.Txid, Topic: env.Topic, Record: rec, Reason: ReasonStored}
+	p.metrics.stored(topic, payloadLen)
+	return Result{Action: ActionStore, TxID: txid, Topic: env.Topic, Frame: frame, Reason: ReasonStored}
 }
 
 // payloadSlack is room for a normalized payload to grow beyond the vehicle's

@@ -12,6 +12,7 @@ import (
 	"github.com/fleetrelay/fleetrelay/gateway/internal/ratelimit"
 	"github.com/fleetrelay/fleetrelay/protos/envelope"
 	"github.com/fleetrelay/fleetrelay/protos/vehiclepb"
+	"github.com/fleetrelay/fleetrelay/protos/walpb"
 	"github.com/fleetrelay/fleetrelay/shared/record"
 )
 
@@ -107,7 +108,7 @@ func TestProcessDecisionTable(t *testing.T) {
 			require.Equal(t, tt.wantReason, res.Reason)
 			require.Equal(t, tt.wantTxID, string(res.TxID))
 			require.Equal(t, tt.wantTopic, string(res.Topic))
-			require.Equal(t, tt.wantAction == ingest.ActionStore, res.Record != nil)
+			require.Equal(t, tt.wantAction == ingest.ActionStore, res.Frame != nil)
 			require.Equal(t, tt.wantAction == ingest.ActionStore, res.Err == nil)
 		})
 	}
@@ -140,7 +141,7 @@ func TestStoredRecord(t *testing.T) {
 	frame := frameSpec{txid: "tx-42", topic: "V", sender: "SPOOF", deviceID: "SPOOF", payload: vPayload(t, "SPOOFEDVIN")}.build()
 	res := p.Process(frame, testConn(), testNow)
 	require.Equal(t, ingest.ActionStore, res.Action)
-	rec := res.Record
+	rec := storedRecord(t, res)
 	require.Equal(t, testVIN, rec.GetVin())
 	require.Equal(t, "V", rec.GetTopic())
 	require.Equal(t, []byte("tx-42"), rec.GetTxid())
@@ -160,6 +161,7 @@ func TestStoredRecord(t *testing.T) {
 	for i := range frame {
 		frame[i] = 0 // the record owns its bytes
 	}
+	rec = storedRecord(t, res)
 	require.Equal(t, []byte("tx-42"), rec.GetTxid())
 	require.Equal(t, []byte("tx-42"), res.TxID)
 	_, err = record.Unmarshal("V", rec.GetPayload())
@@ -174,7 +176,7 @@ func TestStoredOpaquePayloadIsCopied(t *testing.T) {
 	for i := range frame {
 		frame[i] = 0
 	}
-	require.Equal(t, []byte("opaque bytes"), res.Record.GetPayload())
+	require.Equal(t, []byte("opaque bytes"), storedRecord(t, res).GetPayload())
 }
 
 // Request headers may hold any bytes; a stored record must still encode.
@@ -185,12 +187,13 @@ func TestInvalidUTF8ConnectionStringsAreReplaced(t *testing.T) {
 	c.NetworkInterface = "wi\xfefi"
 	res := p.Process(frameSpec{txid: "t", topic: "V", payload: vPayload(t, "")}.build(), c, testNow)
 	require.Equal(t, ingest.ActionStore, res.Action)
-	require.Equal(t, "1.2\uFFFD", res.Record.GetDeviceClientVersion())
-	require.Equal(t, "wi\uFFFDfi", res.Record.GetNetworkInterface())
-	_, err := proto.Marshal(res.Record)
+	rec := storedRecord(t, res)
+	require.Equal(t, "1.2\uFFFD", rec.GetDeviceClientVersion())
+	require.Equal(t, "wi\uFFFDfi", rec.GetNetworkInterface())
+	_, err := proto.Marshal(rec)
 	require.NoError(t, err)
 
-	rec := p.Connectivity(c, vehiclepb.ConnectivityEvent_CONNECTED, testNow)
+	rec = p.Connectivity(c, vehiclepb.ConnectivityEvent_CONNECTED, testNow)
 	require.NotNil(t, rec)
 	_, err = proto.Marshal(rec)
 	require.NoError(t, err)
@@ -223,7 +226,7 @@ func TestRateLimitPerVIN(t *testing.T) {
 			if tt.want == ingest.ActionDrop {
 				require.Equal(t, ingest.ReasonRateLimited, res.Reason)
 				require.Nil(t, res.TxID)
-				require.Nil(t, res.Record)
+				require.Nil(t, res.Frame)
 			}
 		})
 	}
@@ -266,4 +269,12 @@ func TestActionString(t *testing.T) {
 			require.Equal(t, tt.want, tt.action.String())
 		})
 	}
+}
+
+// storedRecord decodes the WAL record of a stored frame (nil otherwise).
+func storedRecord(t testing.TB, res ingest.Result) *walpb.Record {
+	t.Helper()
+	rec, err := res.DecodeRecord()
+	require.NoError(t, err)
+	return rec
 }

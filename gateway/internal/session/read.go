@@ -128,8 +128,8 @@ func (s *Session) handle(frame []byte, now time.Time) {
 	}
 	p := &pending{res: res, received: now}
 	p.own()
-	if res.Action == ingest.ActionStore && !s.startAppend(p) {
-		return
+	if res.Action == ingest.ActionStore {
+		s.startAppend(p)
 	}
 	s.queue <- p
 	s.kickWriter()
@@ -138,14 +138,9 @@ func (s *Session) handle(frame []byte, now time.Time) {
 // startAppend queues p's record in the WAL from the reader, so that records
 // enter the log in the order the vehicle sent them; the writer waits for it
 // before acking. The appends of a window of records share group commits.
-func (s *Session) startAppend(p *pending) bool {
-	buf, err := walFrame(&p.res)
-	if err != nil {
-		s.logAttrs(slog.LevelError, "record_encode_failed", slog.String("topic", p.res.Record.GetTopic()), slog.Any("error", err))
-		return false
-	}
-	// The record is in buf now; the answer needs only its txid and topic.
-	p.res.Record = nil
-	p.append, p.err = s.set.WAL.EnqueueOwned([]byte(s.conn.VIN), buf)
-	return true
+func (s *Session) startAppend(p *pending) {
+	frame := p.res.Frame
+	// The WAL owns the frame now; the answer needs only its txid and topic.
+	p.res.Frame = nil
+	p.append, p.err = s.set.WAL.EnqueueOwned([]byte(s.conn.VIN), frame)
 }

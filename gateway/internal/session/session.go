@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/fleetrelay/fleetrelay/gateway/internal/gwmetrics"
 	"github.com/fleetrelay/fleetrelay/gateway/internal/ingest"
@@ -277,12 +276,3 @@ func appendFailReason(err error) string {
 	}
 }
 
-// walFrame encodes a record for the WAL in a buffer that starts with
-// wal.FrameReserve bytes of room, ready for Appender.EnqueueOwned: one
-// allocation, and no copy of the encoded record.
-func walFrame(res *ingest.Result) ([]byte, error) {
-	size := proto.Size(res.Record)
-	buf := make([]byte, wal.FrameReserve, wal.FrameReserve+size)
-	// Size cached the sizes of the record's messages.
-	return proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(buf, res.Record)
-}

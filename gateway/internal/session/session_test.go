@@ -30,8 +30,11 @@ func (storeAll) Process(frame []byte, c *ingest.Conn, _ time.Time) ingest.Result
 	if strings.HasPrefix(string(frame), "err") {
 		return ingest.Result{Action: ingest.ActionError, TxID: frame, Reason: ingest.ReasonBadPayload}
 	}
-	return ingest.Result{Action: ingest.ActionStore, TxID: frame, Topic: []byte("V"),
-		Record: &walpb.Record{Vin: c.VIN, Topic: "V", Txid: frame}, Reason: ingest.ReasonStored}
+	enc, err := proto.MarshalOptions{}.MarshalAppend(make([]byte, wal.FrameReserve), &walpb.Record{Vin: c.VIN, Topic: "V", Txid: frame})
+	if err != nil {
+		panic(err)
+	}
+	return ingest.Result{Action: ingest.ActionStore, TxID: frame, Topic: []byte("V"), Frame: enc, Reason: ingest.ReasonStored}
 }
 
 // gatedWAL completes each append only when the test releases its txid,
