@@ -74,7 +74,7 @@ func TestWALRecordPrefixWiderThanEstimate(t *testing.T) {
 	for range 3 {
 		var value []byte
 		value = protowire.AppendTag(value, 1, protowire.BytesType) // Value.string_value
-		value = protowire.AppendString(value, "3.4e38")           // written out: 39 digits and 5 decimals
+		value = protowire.AppendString(value, "3.4e38")            // written out: 39 digits and 5 decimals
 		var datum []byte
 		datum = protowire.AppendTag(datum, 1, protowire.VarintType) // Datum.key
 		datum = protowire.AppendVarint(datum, 1)

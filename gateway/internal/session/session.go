@@ -275,4 +275,3 @@ func appendFailReason(err error) string {
 		return "error"
 	}
 }
-
