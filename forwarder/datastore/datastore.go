@@ -75,6 +75,28 @@ type Sink interface {
 	Close(ctx context.Context) error
 }
 
+// BatchSizer is implemented by sinks whose datastore is best served by
+// batches of a size other than the forwarder's default
+// (config.DefaultBatchMaxRecords). When forwarder.batch_max_records is unset,
+// the forwarder hands such a sink at most BatchMaxRecords records per Write;
+// when it is set, that value applies to every sink, and Write must still
+// accept batches of any size (splitting them into requests the datastore
+// takes, if it has a limit).
+type BatchSizer interface {
+	// BatchMaxRecords is the sink's preferred number of records per Write
+	// (positive).
+	BatchMaxRecords() int
+}
+
+// PreferredBatchMaxRecords returns s's preferred batch size when s is a
+// BatchSizer, and 0 (no preference) otherwise.
+func PreferredBatchMaxRecords(s Sink) int {
+	if bs, ok := s.(BatchSizer); ok {
+		return bs.BatchMaxRecords()
+	}
+	return 0
+}
+
 // permanentError marks an error the datastore will never accept, however
 // often it is retried.
 type permanentError struct{ err error }

@@ -1,6 +1,7 @@
 package datastore_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -56,4 +57,19 @@ func TestSettingsWithDefaults(t *testing.T) {
 	require.NotNil(t, s.Logger)
 	require.NotNil(t, s.MeterProvider)
 	require.Equal(t, "n", s.Namespace)
+}
+
+type plainSink struct{}
+
+func (plainSink) Name() string                                    { return "plain" }
+func (plainSink) Write(context.Context, []datastore.Record) error { return nil }
+func (plainSink) Close(context.Context) error                     { return nil }
+
+type sizedSink struct{ plainSink }
+
+func (sizedSink) BatchMaxRecords() int { return 1234 }
+
+func TestPreferredBatchMaxRecords(t *testing.T) {
+	require.Zero(t, datastore.PreferredBatchMaxRecords(plainSink{}), "no preference")
+	require.Equal(t, 1234, datastore.PreferredBatchMaxRecords(sizedSink{}))
 }

@@ -16,7 +16,9 @@ type ForwarderConfig struct {
 	// command line does not say (-sinks). Empty means every dispatcher named
 	// under `records`.
 	Sinks []string `json:"sinks,omitempty"`
-	// BatchMaxRecords caps the records handed to one Sink.Write.
+	// BatchMaxRecords caps the records handed to one Sink.Write, for every
+	// sink. Unset (0) lets each sink use its own default (see
+	// BatchMaxRecordsFor); WithDefaults leaves it unset.
 	BatchMaxRecords int `json:"batch_max_records,omitempty"`
 	// BatchMaxBytes caps the summed WAL entry sizes of one batch.
 	BatchMaxBytes int `json:"batch_max_bytes,omitempty"`
@@ -82,8 +84,11 @@ type RetryConfig struct {
 
 // Forwarder defaults, each with its reason.
 const (
-	// DefaultBatchMaxRecords matches the largest batch Kinesis PutRecords and
-	// most Kafka producer queues take without splitting.
+	// DefaultBatchMaxRecords is the batch record limit of a sink that states
+	// no preference of its own, when forwarder.batch_max_records is unset.
+	// It matches the largest batch Kinesis PutRecords takes in one call.
+	// Sinks may prefer another size (the forwarder's datastore.BatchSizer):
+	// Kafka takes larger batches (fewer, fuller hand-overs to librdkafka).
 	DefaultBatchMaxRecords = 500
 	// DefaultBatchMaxBytes stays under Kinesis' 5 MiB PutRecords limit.
 	DefaultBatchMaxBytes = 4 << 20
@@ -112,9 +117,10 @@ const (
 	DefaultShutdownTimeoutMs = 20_000
 )
 
-// WithDefaults returns a copy of c with every unset field at its default.
+// WithDefaults returns a copy of c with every unset field at its default,
+// except BatchMaxRecords, whose default depends on the sink: resolve it with
+// BatchMaxRecordsFor.
 func (c ForwarderConfig) WithDefaults() ForwarderConfig {
-	setInt(&c.BatchMaxRecords, DefaultBatchMaxRecords)
 	setInt(&c.BatchMaxBytes, DefaultBatchMaxBytes)
 	setInt(&c.BatchLingerMs, DefaultBatchLingerMs)
 	setInt(&c.PrefetchBatches, DefaultPrefetchBatches)
@@ -123,6 +129,21 @@ func (c ForwarderConfig) WithDefaults() ForwarderConfig {
 	setInt(&c.ShutdownTimeoutMs, DefaultShutdownTimeoutMs)
 	c.Retry = c.Retry.WithDefaults()
 	return c
+}
+
+// BatchMaxRecordsFor returns the batch record limit of a sink whose own
+// default is sinkDefault: forwarder.batch_max_records when set (it applies to
+// every sink), else sinkDefault, else DefaultBatchMaxRecords when the sink
+// has no default (sinkDefault ≤ 0).
+func (c *ForwarderConfig) BatchMaxRecordsFor(sinkDefault int) int {
+	switch {
+	case c.BatchMaxRecords > 0:
+		return c.BatchMaxRecords
+	case sinkDefault > 0:
+		return sinkDefault
+	default:
+		return DefaultBatchMaxRecords
+	}
 }
 
 // WithDefaults returns a copy of r with every unset field at its default.

@@ -44,7 +44,8 @@ func TestForwarderConfigValidate(t *testing.T) {
 		})
 	}
 	d := config.ForwarderConfig{}.WithDefaults()
-	require.Equal(t, config.DefaultBatchMaxRecords, d.BatchMaxRecords)
+	require.Zero(t, d.BatchMaxRecords, "left to each sink's default")
+	require.Equal(t, config.DefaultBatchMaxRecords, d.BatchMaxRecordsFor(0))
 	require.InDelta(t, config.DefaultRetryJitter, *d.Retry.Jitter, 1e-9)
 }
 

@@ -130,7 +130,7 @@ func replayDeadLetters(ctx context.Context, cfg *config.Config, sinkName string,
 	}
 	defer closeSink(sink, log)
 	fc := cfg.Forwarder.WithDefaults()
-	r := &dlReplayer{dir: dir, max: fc.BatchMaxRecords, sum: summary{start: time.Now()},
+	r := &dlReplayer{dir: dir, max: fc.BatchMaxRecordsFor(datastore.PreferredBatchMaxRecords(sink)), sum: summary{start: time.Now()},
 		d: &pipeline.Deliverer{Sink: sink, Retry: fc.Retry, Logger: log}}
 	for _, p := range parts {
 		if err = r.partition(ctx, p); err != nil {

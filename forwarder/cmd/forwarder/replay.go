@@ -154,6 +154,7 @@ func newReplayer(cfg *config.Config, o *replayOpts, sink datastore.Sink, log *sl
 		topics[t] = true
 	}
 	fc := cfg.Forwarder.WithDefaults()
+	fc.BatchMaxRecords = fc.BatchMaxRecordsFor(datastore.PreferredBatchMaxRecords(sink))
 	return &replayer{cfg: cfg, o: o, topics: topics, limits: fc, sum: summary{start: time.Now()},
 		d: &pipeline.Deliverer{Sink: sink, Retry: fc.Retry, Logger: log}}
 }

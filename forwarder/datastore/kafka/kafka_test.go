@@ -322,3 +322,11 @@ func TestKafkaFatalErrorReplacesProducer(t *testing.T) {
 	got := consumeAll(t, fresh.ListenAddrs()[0], "fatal_V", 50)
 	require.Equal(t, "0-51", recordID(got[0]))
 }
+
+func TestKafkaBatchMaxRecords(t *testing.T) {
+	s, err := New(config.KafkaConfig{"bootstrap.servers": "127.0.0.1:1"}, datastore.Settings{Namespace: "n"})
+	require.NoError(t, err)
+	defer func() { _ = s.Close(t.Context()) }()
+	require.Equal(t, DefaultBatchMaxRecords, datastore.PreferredBatchMaxRecords(s))
+	require.Greater(t, DefaultBatchMaxRecords, config.DefaultBatchMaxRecords)
+}

@@ -97,6 +97,13 @@ func NewWithAPI(api API, cfg *config.KinesisConfig, set datastore.Settings) (*Si
 // Name returns "kinesis".
 func (s *Sink) Name() string { return Name }
 
+// BatchMaxRecords returns 500, the most records one PutRecords call takes:
+// the sink's default batch size when forwarder.batch_max_records is unset
+// (datastore.BatchSizer), so that a batch is one call per stream. Larger
+// batches (an explicit forwarder.batch_max_records) are split into several
+// calls.
+func (s *Sink) BatchMaxRecords() int { return maxCallRecords }
+
 // StreamName returns the stream of topic: env KINESIS_STREAM_<UPPER(topic)>
 // if set, else streams[topic], else "<namespace>_<topic>".
 func StreamName(namespace, topic string, streams map[string]string) string {

@@ -12,10 +12,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awskinesis "github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetrelay/fleetrelay/forwarder/datastore"
@@ -222,4 +225,58 @@ func TestKinesisLimits(t *testing.T) {
 	}
 	calls = s.plan(many, make([]error, len(many)))
 	require.Len(t, calls, 2, "8 x 900 KiB split at 5 MiB")
+}
+
+// recordingAPI accepts every record and keeps each PutRecords request.
+type recordingAPI struct {
+	mu    sync.Mutex
+	calls []*awskinesis.PutRecordsInput
+}
+
+func (a *recordingAPI) PutRecords(_ context.Context, in *awskinesis.PutRecordsInput, _ ...func(*awskinesis.Options)) (*awskinesis.PutRecordsOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, in)
+	return &awskinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(in.Records))}, nil
+}
+
+// TestKinesisWriteSplitsLargeBatches writes batches above the PutRecords
+// limits, as an explicit forwarder.batch_max_records above 500 makes the
+// pipeline do: each call stays within 500 records and 5 MiB, and the calls
+// carry the whole batch in order.
+func TestKinesisWriteSplitsLargeBatches(t *testing.T) {
+	api := &recordingAPI{}
+	s, err := NewWithAPI(api, &config.KinesisConfig{}, datastore.Settings{Namespace: "n"})
+	require.NoError(t, err)
+	require.Equal(t, 500, s.BatchMaxRecords(), "the sink's default batch is one call")
+	require.Equal(t, 500, datastore.PreferredBatchMaxRecords(s))
+
+	batch := datastoretest.Synthetic(t, 1, 2001, 7)
+	for i := 1900; i < len(batch); i++ { // the last 101 records of 200 KiB: 20 MiB
+		batch[i].WAL.Payload = make([]byte, 200<<10)
+	}
+	require.NoError(t, s.Write(t.Context(), batch))
+	var sizes []int
+	var got [][]byte
+	for _, c := range api.calls {
+		require.Equal(t, "n_V", aws.ToString(c.StreamName))
+		require.LessOrEqual(t, len(c.Records), maxCallRecords)
+		bytes := 0
+		for _, e := range c.Records {
+			bytes += len(e.Data) + len(aws.ToString(e.PartitionKey))
+			got = append(got, e.Data)
+		}
+		require.LessOrEqual(t, bytes, maxCallBytes)
+		sizes = append(sizes, len(c.Records))
+	}
+	// 1900 small records in calls of 500, then the large ones in calls
+	// of up to 5 MiB (at most 25 of 200 KiB each).
+	require.Greater(t, len(api.calls), 6, "call sizes %v", sizes)
+	require.Equal(t, []int{500, 500, 500}, sizes[:3])
+	require.Len(t, got, len(batch))
+	for i, rec := range batch {
+		m, err := s.builder.Build(rec)
+		require.NoError(t, err)
+		require.Equal(t, m.Value, got[i], "record %d in batch order", i)
+	}
 }

@@ -59,7 +59,8 @@ type Config struct {
 	// of other topics are skipped (and still advance the cursor).
 	Topics []string
 	// BatchMaxRecords, BatchMaxBytes, BatchLinger, Prefetch, Retry and
-	// ShutdownTimeout come from the `forwarder` section.
+	// ShutdownTimeout come from the `forwarder` section; BatchMaxRecords is
+	// the sink's own default when forwarder.batch_max_records is unset.
 	BatchMaxRecords int
 	BatchMaxBytes   int
 	BatchLinger     time.Duration
@@ -70,14 +71,16 @@ type Config struct {
 	ShutdownTimeout time.Duration
 }
 
-// ConfigFrom builds a pipeline Config for one partition from the forwarder
-// section (defaults applied) and the topics routed to the sink.
-func ConfigFrom(fc config.ForwarderConfig, partition int, topics []string) Config {
+// ConfigFrom builds a pipeline Config for one partition of sink from the
+// forwarder section (defaults applied: the batch record limit is the sink's
+// own when the section does not set one, see datastore.BatchSizer) and the
+// topics routed to the sink.
+func ConfigFrom(fc config.ForwarderConfig, sink datastore.Sink, partition int, topics []string) Config {
 	fc = fc.WithDefaults()
 	return Config{
 		Partition:       partition,
 		Topics:          topics,
-		BatchMaxRecords: fc.BatchMaxRecords,
+		BatchMaxRecords: fc.BatchMaxRecordsFor(datastore.PreferredBatchMaxRecords(sink)),
 		BatchMaxBytes:   fc.BatchMaxBytes,
 		BatchLinger:     fc.BatchLinger(),
 		Prefetch:        fc.PrefetchBatches,

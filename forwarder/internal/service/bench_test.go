@@ -142,7 +142,7 @@ func BenchmarkBacklog(b *testing.B) {
 func drainOne(b *testing.B, dir string, n uint64) {
 	cur := &memCursor{}
 	fc := config.ForwarderConfig{}.WithDefaults()
-	p, err := pipeline.New(pipeline.ConfigFrom(fc, 0, []string{"V"}), pipeline.Settings{
+	p, err := pipeline.New(pipeline.ConfigFrom(fc, nopSink{}, 0, []string{"V"}), pipeline.Settings{
 		Sink: nopSink{}, Open: opener(dir, 0, nil), Cursor: cur, DeadLetters: deadletter.NewWriter(b.TempDir(), 0),
 	})
 	require.NoError(b, err)

@@ -120,7 +120,8 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(err, r.closeSink())
 	}
-	r.log.Info("forwarding", "topics", Topics(r.cfg, r.name), "partitions", r.partitions)
+	r.log.Info("forwarding", "topics", Topics(r.cfg, r.name), "partitions", r.partitions,
+		"batch_max_records", r.fc.BatchMaxRecordsFor(datastore.PreferredBatchMaxRecords(r.sink)))
 	return errors.Join(coord.Run(ctx), r.closeSink())
 }
 
@@ -133,7 +134,7 @@ func (r *runner) work(ctx context.Context, partition int) error {
 	dl := deadletter.NewWriter(DeadLetterDir(r.cfg, r.name), partition)
 	defer dl.Close()
 	log := r.log.With("partition", partition)
-	pl, err := pipeline.New(pipeline.ConfigFrom(r.fc, partition, Topics(r.cfg, r.name)), pipeline.Settings{
+	pl, err := pipeline.New(pipeline.ConfigFrom(r.fc, r.sink, partition, Topics(r.cfg, r.name)), pipeline.Settings{
 		Sink: r.sink, Open: opener(r.cfg.WAL.Dir, partition, log), Cursor: cur, DeadLetters: dl,
 		Metrics: r.metrics, Logger: r.base,
 	})
