@@ -99,7 +99,10 @@ func (t *tailFile) datasync() error {
 			}
 		}
 	})
-	return wrapErr("fdatasync "+t.path, errors.Join(err, serr))
+	if err = errors.Join(err, serr); err != nil {
+		return fmt.Errorf("fdatasync %s: %w", t.path, err) // no string built per commit
+	}
+	return nil
 }
 
 // extend writes zeros from from (the end of the entries) up to to, after
