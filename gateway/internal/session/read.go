@@ -104,8 +104,13 @@ func (s *Session) waitPause() bool {
 		if s.draining.Load() {
 			return false
 		}
-		wait := time.Until(time.Unix(0, s.pausedTo.Load()))
+		until := s.pausedTo.Load()
+		if until == 0 {
+			return true // not paused: no clock read per frame
+		}
+		wait := time.Until(time.Unix(0, until))
 		if wait <= 0 {
+			s.pausedTo.CompareAndSwap(until, 0)
 			return true
 		}
 		time.Sleep(min(wait, 100*time.Millisecond))

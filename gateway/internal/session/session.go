@@ -117,7 +117,7 @@ type Session struct {
 	deadline     sync.Mutex // orders draining against read-deadline updates; guards readDeadline
 	readDeadline time.Time  // the idle deadline last set by extendDeadline
 	draining     atomic.Bool
-	pausedTo     atomic.Int64 // unix ns until which the reader must not read
+	pausedTo     atomic.Int64 // unix ns until which the reader must not read; 0 when not paused
 	reason       CloseReason  // written by the reader before Run waits for the writer
 	stats        stats
 }

@@ -54,6 +54,7 @@ const maxBatch = 64
 func (s *Session) drainQueue(enc *envelope.Encoder) {
 	var batch [maxBatch]*pending
 	n, held := 0, false
+	var deadline time.Time // one clock read per batch
 	for {
 		var p *pending
 		select {
@@ -73,7 +74,10 @@ func (s *Session) drainQueue(enc *envelope.Encoder) {
 			s.batch.hold()
 			held = true
 		}
-		if s.writeAnswer(enc, p) {
+		if n == 0 {
+			deadline = time.Now().Add(s.cfg.WriteTimeout)
+		}
+		if s.writeAnswer(enc, p, deadline) {
 			batch[n] = p
 			n++
 		}
@@ -106,15 +110,16 @@ func (s *Session) prepare(p *pending) bool {
 	return !s.broken.Load()
 }
 
-// writeAnswer writes p's answer frame (held back while the batch is open).
-func (s *Session) writeAnswer(enc *envelope.Encoder, p *pending) bool {
+// writeAnswer writes p's answer frame (held back while the batch is open)
+// with the batch's write deadline.
+func (s *Session) writeAnswer(enc *envelope.Encoder, p *pending, deadline time.Time) bool {
 	var frame []byte
 	if p.res.Action == ingest.ActionError {
 		frame = enc.Error(p.res.TxID, envelope.ErrorText)
 	} else {
 		frame = enc.Ack(p.res.TxID, p.res.Topic)
 	}
-	if err := s.send(frame); err != nil {
+	if err := s.send(frame, deadline); err != nil {
 		s.writeFailed(err)
 		return false
 	}
@@ -189,8 +194,8 @@ func (s *Session) appendFailed(p *pending, err error) {
 	}
 }
 
-func (s *Session) send(frame []byte) error {
-	if err := s.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout)); err != nil {
+func (s *Session) send(frame []byte, deadline time.Time) error {
+	if err := s.ws.SetWriteDeadline(deadline); err != nil {
 		return err
 	}
 	return s.ws.WriteMessage(websocket.BinaryMessage, frame)
